@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# /dev/ioasid out-of-tree modules for Debian 12's Linux 6.1.
+#
+#   make                    build the modules for amd64 (build/amd64/)
+#   make ARCH=arm64         cross-build for arm64 (build/arm64/)
+#   make C=1 / make W=1     sparse / extra warnings, as in the kernel tree
+#   make selftests          build the kselftest suite and tools (static)
+#   make check              checkpatch --strict on the module sources
+#   make demo               build, boot the VT-d guest, run a short demo
+#   make test               the full suite in both guests (what CI runs)
+#   make clean
+#
+# KDIR selects the kernel build tree; by default the Debian headers fetched
+# into the cache by scripts/kernel-cache.
+
+ARCH ?= x86_64
+ifeq ($(ARCH),arm64)
+DEB_ARCH := arm64
+CROSS_COMPILE ?= aarch64-linux-gnu-
+else ifeq ($(ARCH),x86_64)
+DEB_ARCH := amd64
+else ifeq ($(ARCH),x86)
+DEB_ARCH := amd64
+else
+$(error unsupported ARCH=$(ARCH): use x86_64 or arm64)
+endif
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD := $(TOP)/build/$(DEB_ARCH)
+KDIR ?= $(shell $(TOP)/scripts/kernel-cache --print-kdir $(DEB_ARCH))
+
+# Sources mirrored (as symlinks) into the per-arch build tree, because kbuild
+# in 6.1 writes objects next to the sources of an external module.
+MIRROR := Kbuild drivers include
+
+KBUILD_ARGS := -C $(KDIR) M=$(BUILD) ARCH=$(ARCH) \
+	$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
+
+.PHONY: all modules prepare kcache selftests check demo test clean
+
+all: modules
+
+kcache:
+	@[ -d "$(KDIR)" ] || $(TOP)/scripts/kernel-cache
+
+prepare: kcache
+	@mkdir -p $(BUILD)
+	@for d in $(MIRROR); do \
+		find $(TOP)/$$d \( -name '*.[ch]' -o -name Kbuild -o -name '*.sh' \) -print | \
+		while read -r f; do \
+			rel=$${f#$(TOP)/}; dst=$(BUILD)/$$rel; \
+			[ -L "$$dst" ] || { mkdir -p "$$(dirname "$$dst")"; ln -sf "$$f" "$$dst"; }; \
+		done; \
+	done
+	@find $(BUILD) -xtype l -delete
+
+modules: prepare
+	$(MAKE) $(KBUILD_ARGS) modules
+
+selftests: kcache
+	$(MAKE) -C tools/testing/selftests/ioasid ARCH=$(ARCH) OUTPUT=$(BUILD)/tests \
+		KSFT_DIR=$(shell $(TOP)/scripts/kernel-cache --print-src)/tools/testing/selftests
+
+check: kcache
+	$(TOP)/scripts/checkpatch
+
+demo:
+	$(TOP)/scripts/demo
+
+test:
+	$(TOP)/scripts/vm test
+
+clean:
+	rm -rf $(TOP)/build

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: object counters in debugfs, for leak checks.
+ *
+ * /sys/kernel/debug/ioasidfd/counters has one "name value" line per counter.
+ * They count live kernel objects of the module, so with every fd closed and
+ * every device gone they must all read 0.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "ioasidfd_private.h"
+
+static const char *const ioasidfd_counter_names[IOASIDFD_CNT_NR] = {
+	[IOASIDFD_CNT_CTX] = "contexts",
+	[IOASIDFD_CNT_IOAS] = "ioasids_live",
+	[IOASIDFD_CNT_PARKED] = "ioasids_parked",
+	[IOASIDFD_CNT_PASID] = "pasids",
+	[IOASIDFD_CNT_IOPT] = "iopts",
+	[IOASIDFD_CNT_AREA] = "areas",
+	[IOASIDFD_CNT_PINNED] = "pinned_pages",
+	[IOASIDFD_CNT_HWPT] = "hwpts",
+	[IOASIDFD_CNT_DEVICE] = "devices",
+	[IOASIDFD_CNT_ATTACH] = "attachments",
+	[IOASIDFD_CNT_GROUP] = "groups",
+};
+
+static struct dentry *ioasidfd_debugfs;
+
+static int ioasidfd_counters_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	for (i = 0; i < IOASIDFD_CNT_NR; i++)
+		seq_printf(m, "%s %ld\n", ioasidfd_counter_names[i],
+			   atomic_long_read(&ioasidfd_counters[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ioasidfd_counters);
+
+void ioasidfd_debugfs_init(void)
+{
+	ioasidfd_debugfs = debugfs_create_dir("ioasidfd", NULL);
+	debugfs_create_file("counters", 0444, ioasidfd_debugfs, NULL,
+			    &ioasidfd_counters_fops);
+}
+
+void ioasidfd_debugfs_exit(void)
+{
+	debugfs_remove_recursive(ioasidfd_debugfs);
+}

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: devices, and their attachments to IOASIDs.
+ *
+ * A device is attached at RID granularity (requests without PASID) or at the
+ * PASID of an IOASID.  Each attachment holds a reference on the IOASID and
+ * one use of a page table (hwpt) of it, shared by all the devices whose
+ * executor can use the same one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "ioasidfd_private.h"
+
+const struct ioasidfd_family ioasidfd_families[] = {
+	[IOASID_FAMILY_OTHER] = {
+		.family = IOASID_FAMILY_OTHER,
+		.name = "other",
+	},
+	/*
+	 * Linux 6.1 exports no PASID attach and no nested-domain API, and its
+	 * iommu_sva_bind_device() fails on x86; SVA through the SMMUv3 needs
+	 * CONFIG_ARM_SMMU_V3_SVA, which Debian's arm64 kernel lacks.
+	 */
+	[IOASID_FAMILY_VTD] = {
+		.family = IOASID_FAMILY_VTD,
+		.name = "vt-d",
+	},
+	[IOASID_FAMILY_SMMUV3] = {
+		.family = IOASID_FAMILY_SMMUV3,
+		.name = "smmuv3",
+	},
+	[IOASID_FAMILY_SOFTWARE] = {
+		.family = IOASID_FAMILY_SOFTWARE,
+		.name = "software",
+	},
+};
+
+/* All executors built into the module. */
+static const struct ioasidfd_exec_ops *const ioasidfd_executors[] = {
+	&ioasidfd_exec_iommu,
+};
+
+u32 ioasidfd_supported_modes(void)
+{
+	u32 modes = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ioasidfd_executors); i++)
+		modes |= ioasidfd_executors[i]->modes;
+	return modes;
+}
+
+u32 ioasidfd_supported_executors(void)
+{
+	u32 execs = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ioasidfd_executors); i++)
+		execs |= BIT(ioasidfd_executors[i]->executor);
+	return execs;
+}
+
+/* iommu_group_id() -> struct ioasidfd_group */
+static DEFINE_XARRAY(ioasidfd_groups);
+static DEFINE_MUTEX(ioasidfd_groups_lock);
+
+/**
+ * ioasidfd_group_get() - the group object of an IOMMU group
+ * @iommu_group: the IOMMU group; the caller's reference is consumed
+ *
+ * Return: the group with a reference held, or an ERR_PTR.
+ */
+struct ioasidfd_group *ioasidfd_group_get(struct iommu_group *iommu_group)
+{
+	int id = iommu_group_id(iommu_group);
+	struct ioasidfd_group *group;
+	int rc;
+
+	mutex_lock(&ioasidfd_groups_lock);
+	group = xa_load(&ioasidfd_groups, id);
+	if (group) {
+		refcount_inc(&group->refs);
+		iommu_group_put(iommu_group);
+		goto out;
+	}
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group) {
+		group = ERR_PTR(-ENOMEM);
+		goto err_put;
+	}
+	refcount_set(&group->refs, 1);
+	group->id = id;
+	group->iommu_group = iommu_group;
+	mutex_init(&group->lock);
+	rc = xa_err(xa_store(&ioasidfd_groups, id, group, GFP_KERNEL));
+	if (rc) {
+		kfree(group);
+		group = ERR_PTR(rc);
+		goto err_put;
+	}
+	ioasidfd_count(IOASIDFD_CNT_GROUP, 1);
+	goto out;
+
+err_put:
+	iommu_group_put(iommu_group);
+out:
+	mutex_unlock(&ioasidfd_groups_lock);
+	return group;
+}
+
+void ioasidfd_group_put(struct ioasidfd_group *group)
+{
+	mutex_lock(&ioasidfd_groups_lock);
+	if (refcount_dec_and_test(&group->refs)) {
+		WARN_ON(group->nr_rid);
+		xa_erase(&ioasidfd_groups, group->id);
+		iommu_group_put(group->iommu_group);
+		mutex_destroy(&group->lock);
+		kfree(group);
+		ioasidfd_count(IOASIDFD_CNT_GROUP, -1);
+	}
+	mutex_unlock(&ioasidfd_groups_lock);
+}
+
+/**
+ * ioasidfd_device_create() - make a device attachable to IOASIDs
+ * @dev: a device behind an IOMMU, whose DMA ownership the caller holds (for
+ *       PCI devices under VFIO: the group is in a container of type
+ *       IOASID_VFIO_IOMMU_TYPE)
+ *
+ * The device's translation is run by the kernel IOMMU API, at RID
+ * granularity.  Destroy it with ioasidfd_device_destroy().
+ *
+ * Return: the device, or ERR_PTR(-ENODEV) if @dev has no IOMMU group, or
+ * another ERR_PTR.
+ */
+struct ioasidfd_device *ioasidfd_device_create(struct device *dev)
+{
+	struct ioasidfd_device *idev;
+	int rc;
+
+	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
+	if (!idev)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&idev->lock);
+	xa_init(&idev->pasids);
+	idev->dev = get_device(dev);
+	idev->exec = &ioasidfd_exec_iommu;
+	rc = idev->exec->probe(idev);
+	if (rc) {
+		put_device(dev);
+		mutex_destroy(&idev->lock);
+		kfree(idev);
+		return ERR_PTR(rc);
+	}
+	ioasidfd_count(IOASIDFD_CNT_DEVICE, 1);
+	return idev;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_create, IOASIDFD);
+
+/* Finds or makes a hwpt of @iopt that @idev can use, attaches @idev to it. */
+static struct ioasidfd_hwpt *ioasidfd_hwpt_attach(struct ioasidfd_device *idev,
+						  struct ioasidfd_iopt *iopt,
+						  u32 pasid)
+{
+	const struct ioasidfd_exec_ops *ops = idev->exec;
+	struct ioasidfd_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	/*
+	 * Share a page table where the executor accepts it; a refusal (6.1
+	 * drivers say -EINVAL for an incompatible IOMMU instance) only means
+	 * this device needs a page table of its own.
+	 */
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops != ops || hwpt->prot != idev->prot)
+			continue;
+		if (!ops->attach(idev, hwpt, pasid))
+			goto out;
+	}
+
+	hwpt = ops->hwpt_alloc(idev);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ops = ops;
+	hwpt->iopt = iopt;
+	hwpt->prot = idev->prot;
+	/* Fill before attaching: the device never sees a partial table. */
+	rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);
+	if (rc)
+		goto err_free;
+	rc = ops->attach(idev, hwpt, pasid);
+	if (rc)
+		goto err_free;
+	list_add_tail(&hwpt->item, &iopt->hwpts);
+	ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
+out:
+	hwpt->users++;
+	return hwpt;
+
+err_free:
+	ops->hwpt_free(hwpt);
+	return ERR_PTR(rc);
+}
+
+static void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->iopt->lock);
+	if (--hwpt->users)
+		return;
+	list_del(&hwpt->item);
+	hwpt->ops->hwpt_free(hwpt);
+	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
+}
+
+/**
+ * ioasidfd_device_attach() - authorise a device to DMA through an IOASID
+ * @idev: the device
+ * @ioas: the IOASID, referenced by the caller
+ * @flags: IOASID_DEVICE_PASID to attach at the IOASID's PASID, 0 for RID
+ * @cookie: reported in fault records for this attachment
+ *
+ * On success the attachment holds its own reference on @ioas and the
+ * device's IOMMU translates through it.  Undo with ioasidfd_device_detach().
+ *
+ * Return: 0, -EOPNOTSUPP for unknown @flags, -ERANGE if the device cannot
+ * issue the PASID or the IOASID maps IOVAs the device's IOMMU cannot,
+ * -EBUSY if the device (or its group, at RID) is attached there already,
+ * -ENOENT if @ioas was destroyed, -EMEDIUMTYPE if the device's executor
+ * cannot run the IOASID's translation, or -ENOMEM.
+ */
+int ioasidfd_device_attach(struct ioasidfd_device *idev,
+			   struct ioasidfd_ioas *ioas, u32 flags, u64 cookie)
+{
+	bool at_pasid = flags & IOASID_DEVICE_PASID;
+	u32 pasid = at_pasid ? ioas->pasid : IOASIDFD_PASID_RID;
+	struct ioasidfd_group *group = at_pasid ? NULL : idev->group;
+	struct ioasidfd_attach *attach;
+	struct ioasidfd_iopt *iopt;
+	struct ioasidfd_hwpt *hwpt;
+	int rc;
+
+	if (flags & ~IOASID_DEVICE_PASID)
+		return -EOPNOTSUPP;
+	if (at_pasid && (!idev->pasid_bits ||
+			 ioas->pasid >= (1ULL << idev->pasid_bits)))
+		return -ERANGE;
+
+	iopt = ioasidfd_ioas_iopt(ioas);
+	attach = kzalloc(sizeof(*attach), GFP_KERNEL_ACCOUNT);
+	if (!iopt || !attach) {
+		kfree(attach);
+		return -ENOMEM;
+	}
+	attach->idev = idev;
+	attach->ioas = ioas;
+	attach->pasid = pasid;
+	attach->cookie = cookie;
+
+	mutex_lock(&idev->lock);
+	if (at_pasid) {
+		/* Reserve the slot so that recording the attachment cannot fail. */
+		rc = xa_insert(&idev->pasids, pasid, NULL, GFP_KERNEL);
+		if (rc)
+			goto err_unlock_dev;
+	} else if (idev->rid) {
+		rc = -EBUSY;
+		goto err_unlock_dev;
+	}
+	if (group) {
+		mutex_lock(&group->lock);
+		if (group->nr_rid && group->rid_ioas != ioas) {
+			rc = -EBUSY;
+			goto err_unlock_group;
+		}
+	}
+
+	mutex_lock(&iopt->lock);
+	if (test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags)) {
+		rc = -ENOENT;
+		goto err_unlock_iopt;
+	}
+	if (!(idev->exec->modes & BIT(iopt->mode))) {
+		rc = -EMEDIUMTYPE;
+		goto err_unlock_iopt;
+	}
+	rc = ioasidfd_iopt_check_device(iopt, idev);
+	if (rc)
+		goto err_unlock_iopt;
+
+	if (group && group->nr_rid) {
+		/* Another device of the group already made the attachment. */
+		hwpt = group->rid_hwpt;
+		hwpt->users++;
+	} else {
+		hwpt = ioasidfd_hwpt_attach(idev, iopt, pasid);
+		if (IS_ERR(hwpt)) {
+			rc = PTR_ERR(hwpt);
+			goto err_unlock_iopt;
+		}
+	}
+	attach->hwpt = hwpt;
+	kref_get(&ioas->kref);
+	list_add_tail(&attach->item, &iopt->attachments);
+	iopt->nr_attach++;
+	mutex_unlock(&iopt->lock);
+
+	if (group) {
+		group->rid_ioas = ioas;
+		group->rid_hwpt = hwpt;
+		group->nr_rid++;
+		mutex_unlock(&group->lock);
+	}
+	if (at_pasid) {
+		xa_store(&idev->pasids, pasid, attach, 0);
+		idev->nr_pasids++;
+	} else {
+		idev->rid = attach;
+	}
+	mutex_unlock(&idev->lock);
+	ioasidfd_count(IOASIDFD_CNT_ATTACH, 1);
+	return 0;
+
+err_unlock_iopt:
+	mutex_unlock(&iopt->lock);
+err_unlock_group:
+	if (group)
+		mutex_unlock(&group->lock);
+	if (at_pasid)
+		xa_release(&idev->pasids, pasid);
+err_unlock_dev:
+	mutex_unlock(&idev->lock);
+	kfree(attach);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_attach, IOASIDFD);
+
+/* Undoes an attachment; called with the device lock held. */
+static void ioasidfd_attach_drop(struct ioasidfd_device *idev,
+				 struct ioasidfd_attach *attach)
+{
+	struct ioasidfd_group *group = attach->pasid == IOASIDFD_PASID_RID ?
+				       idev->group : NULL;
+	struct ioasidfd_iopt *iopt = attach->ioas->iopt;
+	bool last = true;
+
+	lockdep_assert_held(&idev->lock);
+	if (group) {
+		mutex_lock(&group->lock);
+		last = !--group->nr_rid;
+	}
+	mutex_lock(&iopt->lock);
+	/* The group stays attached while one of its devices still is. */
+	if (last)
+		idev->exec->detach(idev, attach->hwpt, attach->pasid);
+	list_del(&attach->item);
+	iopt->nr_attach--;
+	ioasidfd_hwpt_put(attach->hwpt);
+	mutex_unlock(&iopt->lock);
+	if (group) {
+		if (last) {
+			group->rid_ioas = NULL;
+			group->rid_hwpt = NULL;
+		}
+		mutex_unlock(&group->lock);
+	}
+
+	if (attach->pasid == IOASIDFD_PASID_RID) {
+		idev->rid = NULL;
+	} else {
+		xa_erase(&idev->pasids, attach->pasid);
+		idev->nr_pasids--;
+	}
+	/* May free the IOASID and return its PASID: no iopt lock held. */
+	ioasidfd_ioas_put(attach->ioas);
+	kfree(attach);
+	ioasidfd_count(IOASIDFD_CNT_ATTACH, -1);
+}
+
+/**
+ * ioasidfd_device_detach() - end a device's authorisation on an IOASID
+ * @idev: the device
+ * @pasid: the IOASID's PASID
+ * @flags: IOASID_DEVICE_PASID for the attachment at @pasid, 0 for the RID
+ *         attachment (which must be to the IOASID @pasid)
+ *
+ * DMA through the attachment is blocked on return, and the attachment's
+ * reference on the IOASID is dropped.  Works on destroyed IOASIDs too.
+ *
+ * Return: 0, -EOPNOTSUPP for unknown @flags, or -ENOENT if there is no such
+ * attachment.
+ */
+int ioasidfd_device_detach(struct ioasidfd_device *idev, u32 pasid, u32 flags)
+{
+	struct ioasidfd_attach *attach;
+	int rc = 0;
+
+	if (flags & ~IOASID_DEVICE_PASID)
+		return -EOPNOTSUPP;
+	mutex_lock(&idev->lock);
+	if (flags & IOASID_DEVICE_PASID)
+		attach = pasid == IOASIDFD_PASID_RID ? NULL :
+			 xa_load(&idev->pasids, pasid);
+	else
+		attach = idev->rid && idev->rid->ioas->pasid == pasid ?
+			 idev->rid : NULL;
+	if (attach)
+		ioasidfd_attach_drop(idev, attach);
+	else
+		rc = -ENOENT;
+	mutex_unlock(&idev->lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_detach, IOASIDFD);
+
+/**
+ * ioasidfd_device_destroy() - detach a device from everything and free it
+ * @idev: from ioasidfd_device_create()
+ *
+ * For use when the device fd closes or the driver unbinds: on return the
+ * device's DMA is blocked and it holds no IOASID.
+ */
+void ioasidfd_device_destroy(struct ioasidfd_device *idev)
+{
+	struct ioasidfd_attach *attach;
+	unsigned long index;
+
+	mutex_lock(&idev->lock);
+	if (idev->rid)
+		ioasidfd_attach_drop(idev, idev->rid);
+	xa_for_each(&idev->pasids, index, attach)
+		ioasidfd_attach_drop(idev, attach);
+	mutex_unlock(&idev->lock);
+
+	idev->exec->remove(idev);
+	xa_destroy(&idev->pasids);
+	mutex_destroy(&idev->lock);
+	put_device(idev->dev);
+	kfree(idev);
+	ioasidfd_count(IOASIDFD_CNT_DEVICE, -1);
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_destroy, IOASIDFD);
+
+static int ioasidfd_device_info(struct ioasidfd_device *idev,
+				struct ioasidfd_ucmd *ucmd)
+{
+	struct ioasid_device_info *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	mutex_lock(&idev->lock);
+	cmd->out_executor = idev->exec->executor;
+	cmd->out_family = idev->family->family;
+	cmd->out_pasid_bits = idev->pasid_bits;
+	cmd->out_modes = idev->exec->modes;
+	cmd->out_nested_formats = idev->family->nested_formats;
+	cmd->out_attach = idev->rid ? IOASID_DEVICE_ATTACHED_RID : 0;
+	cmd->out_pgsize_bitmap = idev->pgsize_bitmap;
+	cmd->out_aperture_start = idev->aperture.start;
+	cmd->out_aperture_last = idev->aperture.last;
+	cmd->out_rid_pasid = idev->rid ? idev->rid->ioas->pasid : 0;
+	cmd->out_nr_pasid_attach = idev->nr_pasids;
+	mutex_unlock(&idev->lock);
+	return ioasidfd_ucmd_respond(ucmd);
+}
+
+static int ioasidfd_device_allow(struct ioasidfd_device *idev,
+				 struct ioasidfd_ucmd *ucmd)
+{
+	struct ioasid_device_allow *cmd = ucmd->cmd;
+	struct ioasidfd_ctx *ctx;
+	struct ioasidfd_ioas *ioas;
+	int rc;
+
+	if (cmd->flags & ~IOASID_DEVICE_PASID)
+		return -EOPNOTSUPP;
+	ctx = ioasidfd_ctx_fdget(cmd->ioasid_fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	ioas = ioasidfd_ioas_lookup(ctx, cmd->pasid);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_ctx;
+	}
+	rc = ioasidfd_device_attach(idev, ioas, cmd->flags, cmd->cookie);
+	ioasidfd_ioas_put(ioas);
+out_ctx:
+	ioasidfd_ctx_put(ctx);
+	return rc;
+}
+
+static int ioasidfd_device_disallow(struct ioasidfd_device *idev,
+				    struct ioasidfd_ucmd *ucmd)
+{
+	struct ioasid_device_disallow *cmd = ucmd->cmd;
+
+	if (cmd->flags & ~IOASID_DEVICE_PASID || cmd->__reserved)
+		return -EOPNOTSUPP;
+	return ioasidfd_device_detach(idev, cmd->pasid, cmd->flags);
+}
+
+/**
+ * ioasidfd_device_ioctl() - the IOASID_DEVICE_* ioctls of a device fd
+ * @idev: the device behind the fd
+ * @cmd: the ioctl number
+ * @arg: the user pointer
+ *
+ * Device drivers call this from their fd's ioctl handler and handle the
+ * -ENOIOCTLCMD it returns for commands that are not IOASID_DEVICE_*.
+ *
+ * Return: 0, a negative errno of the uAPI contract, or -ENOIOCTLCMD.
+ */
+long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
+			   unsigned long arg)
+{
+	union {
+		struct ioasid_device_info info;
+		struct ioasid_device_allow allow;
+		struct ioasid_device_disallow disallow;
+	} buf;
+	struct ioasidfd_ucmd ucmd = {
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	int (*fn)(struct ioasidfd_device *idev, struct ioasidfd_ucmd *ucmd);
+	size_t min_size;
+	int rc;
+
+	switch (cmd) {
+	case IOASID_DEVICE_GET_INFO:
+		fn = ioasidfd_device_info;
+		ucmd.cmd_size = sizeof(buf.info);
+		min_size = offsetofend(struct ioasid_device_info,
+				       out_nr_pasid_attach);
+		break;
+	case IOASID_DEVICE_ALLOW:
+		fn = ioasidfd_device_allow;
+		ucmd.cmd_size = sizeof(buf.allow);
+		min_size = offsetofend(struct ioasid_device_allow, cookie);
+		break;
+	case IOASID_DEVICE_DISALLOW:
+		fn = ioasidfd_device_disallow;
+		ucmd.cmd_size = sizeof(buf.disallow);
+		min_size = offsetofend(struct ioasid_device_disallow, __reserved);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	rc = ioasidfd_copy_cmd(&buf, ucmd.cmd_size, min_size, ucmd.ubuffer,
+			       &ucmd.user_size);
+	if (rc)
+		return rc;
+	return fn(idev, &ucmd);
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_ioctl, IOASIDFD);

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: the kernel IOMMU API executor.
+ *
+ * Runs IOVA translation on the real IOMMU (VT-d, SMMUv3, ...) through the
+ * API Linux 6.1 exports: an unmanaged iommu_domain per page table, attached
+ * to whole IOMMU groups, i.e. at RID granularity.  6.1 has no PASID attach,
+ * so devices run by this executor cannot be attached at a PASID.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "ioasidfd_private.h"
+
+/* The sysfs name of the device's IOMMU tells the family. */
+static const struct ioasidfd_family *ioasidfd_iommu_family(struct device *dev)
+{
+	struct iommu_device *iommu = dev->iommu ? dev->iommu->iommu_dev : NULL;
+	const char *name = iommu && iommu->dev ? dev_name(iommu->dev) : "";
+
+	if (str_has_prefix(name, "dmar"))
+		return &ioasidfd_families[IOASID_FAMILY_VTD];
+	if (str_has_prefix(name, "smmu3."))
+		return &ioasidfd_families[IOASID_FAMILY_SMMUV3];
+	return &ioasidfd_families[IOASID_FAMILY_OTHER];
+}
+
+static int ioasidfd_iommu_resv(struct ioasidfd_device *idev)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	unsigned int n = 0;
+	int rc;
+
+	rc = iommu_get_group_resv_regions(idev->group->iommu_group, &regions);
+	if (rc)
+		goto out;
+	list_for_each_entry(region, &regions, list)
+		n++;
+	idev->resv = kcalloc(n, sizeof(*idev->resv), GFP_KERNEL);
+	if (n && !idev->resv) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* The group's list is sorted and merged; keep it that way. */
+	list_for_each_entry(region, &regions, list) {
+		idev->resv[idev->nr_resv].start = region->start;
+		idev->resv[idev->nr_resv].last = region->start + region->length - 1;
+		idev->nr_resv++;
+		if (region->type == IOMMU_RESV_SW_MSI)
+			idev->msi_base = region->start;
+	}
+out:
+	iommu_put_resv_regions(idev->dev, &regions);
+	return rc;
+}
+
+static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
+{
+	struct device *dev = idev->dev;
+	struct iommu_group *iommu_group;
+	struct iommu_domain *domain;
+	int rc;
+
+	iommu_group = iommu_group_get(dev);
+	if (!iommu_group)
+		return -ENODEV;
+	idev->group = ioasidfd_group_get(iommu_group);
+	if (IS_ERR(idev->group))
+		return PTR_ERR(idev->group);
+
+	/* Page sizes and aperture are those of the domains we will use. */
+	domain = iommu_domain_alloc(dev->bus);
+	if (!domain) {
+		rc = -ENODEV;
+		goto err_group;
+	}
+	idev->pgsize_bitmap = domain->pgsize_bitmap;
+	if (domain->geometry.force_aperture) {
+		idev->aperture.start = domain->geometry.aperture_start;
+		idev->aperture.last = domain->geometry.aperture_end;
+	} else {
+		idev->aperture.start = 0;
+		idev->aperture.last = U64_MAX;
+	}
+	iommu_domain_free(domain);
+
+	rc = ioasidfd_iommu_resv(idev);
+	if (rc)
+		goto err_resv;
+	idev->family = ioasidfd_iommu_family(dev);
+	idev->pasid_bits = 0;
+	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		idev->prot = IOMMU_CACHE;
+	return 0;
+
+err_resv:
+	kfree(idev->resv);
+err_group:
+	ioasidfd_group_put(idev->group);
+	return rc;
+}
+
+static void ioasidfd_iommu_remove(struct ioasidfd_device *idev)
+{
+	kfree(idev->resv);
+	ioasidfd_group_put(idev->group);
+}
+
+static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *idev)
+{
+	struct ioasidfd_hwpt *hwpt;
+	int rc;
+
+	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	if (!hwpt)
+		return ERR_PTR(-ENOMEM);
+	hwpt->domain = iommu_domain_alloc(idev->dev->bus);
+	if (!hwpt->domain) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	/*
+	 * Where MSIs are translated (SMMUv3 + GICv3 ITS) the doorbell must be
+	 * mapped in the domain when the device's MSIs are set up: give the
+	 * domain the software MSI window, as the VFIO type1 backend does.
+	 */
+	if (idev->msi_base) {
+		rc = iommu_get_msi_cookie(hwpt->domain, idev->msi_base);
+		if (rc)
+			goto err_domain;
+	}
+	return hwpt;
+
+err_domain:
+	iommu_domain_free(hwpt->domain);
+err_free:
+	kfree(hwpt);
+	return ERR_PTR(rc);
+}
+
+static void ioasidfd_iommu_hwpt_free(struct ioasidfd_hwpt *hwpt)
+{
+	iommu_domain_free(hwpt->domain);
+	kfree(hwpt);
+}
+
+/*
+ * One iommu_map_sg() per batch: the driver maps each physically contiguous
+ * run with the largest page sizes it can and syncs the IOTLB once for the
+ * whole batch, instead of once per run.
+ */
+static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+			      struct page **pages, unsigned long npages, int prot)
+{
+	size_t length = npages << PAGE_SHIFT;
+	struct sg_table sgt;
+	ssize_t mapped;
+	int rc;
+
+	rc = sg_alloc_table_from_pages_segment(&sgt, pages, npages, 0, length,
+					       UINT_MAX & PAGE_MASK,
+					       GFP_KERNEL_ACCOUNT);
+	if (rc)
+		return rc;
+	mapped = iommu_map_sg(hwpt->domain, iova, sgt.sgl, sgt.orig_nents, prot);
+	sg_free_table(&sgt);
+	if (mapped < 0)
+		return mapped;
+	if (WARN_ON(mapped != length)) {
+		iommu_unmap(hwpt->domain, iova, mapped);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void ioasidfd_iommu_unmap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+				 unsigned long length)
+{
+	size_t done = iommu_unmap(hwpt->domain, iova, length);
+
+	WARN_ON(done != length);
+}
+
+static int ioasidfd_iommu_attach(struct ioasidfd_device *idev,
+				 struct ioasidfd_hwpt *hwpt, u32 pasid)
+{
+	if (WARN_ON(pasid != IOASIDFD_PASID_RID))
+		return -EOPNOTSUPP;
+	return iommu_attach_group(hwpt->domain, idev->group->iommu_group);
+}
+
+static void ioasidfd_iommu_detach(struct ioasidfd_device *idev,
+				  struct ioasidfd_hwpt *hwpt, u32 pasid)
+{
+	/* Back to the blocking domain of the group's DMA owner. */
+	iommu_detach_group(hwpt->domain, idev->group->iommu_group);
+}
+
+const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {
+	.executor = IOASID_EXEC_IOMMU_API,
+	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA),
+	.probe = ioasidfd_iommu_probe,
+	.remove = ioasidfd_iommu_remove,
+	.hwpt_alloc = ioasidfd_iommu_hwpt_alloc,
+	.hwpt_free = ioasidfd_iommu_hwpt_free,
+	.map = ioasidfd_iommu_map,
+	.unmap = ioasidfd_iommu_unmap,
+	.attach = ioasidfd_iommu_attach,
+	.detach = ioasidfd_iommu_detach,
+};

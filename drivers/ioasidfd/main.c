@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: the character device and its ioctl dispatcher.
+ *
+ * Every command struct is read once, here, with the size rules of the uAPI
+ * (EINVAL below the first version, E2BIG for unknown non-zero tail bytes);
+ * handlers only see the validated kernel copy.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include "ioasidfd_private.h"
+
+atomic_long_t ioasidfd_counters[IOASIDFD_CNT_NR];
+
+unsigned int ioasidfd_max_per_fd = 65536;
+module_param_named(max_per_fd, ioasidfd_max_per_fd, uint, 0644);
+MODULE_PARM_DESC(max_per_fd, "Most PASIDs one /dev/ioasid fd may hold, parked ones included");
+
+unsigned int ioasidfd_max_per_user = 131072;
+module_param_named(max_per_user, ioasidfd_max_per_user, uint, 0644);
+MODULE_PARM_DESC(max_per_user, "Most PASIDs the fds of one user may hold, parked ones included");
+
+/**
+ * ioasidfd_copy_cmd() - read a size-prefixed command struct from userspace
+ * @kbuf: kernel copy, @ksize bytes
+ * @ksize: size of the kernel's struct
+ * @min_size: size of the first published version of the struct
+ * @ubuf: user pointer; its first __u32 is the user's struct size
+ * @user_size: returns the user's struct size
+ *
+ * Return: 0, -EFAULT, -EINVAL if the user's size is below @min_size, or
+ * -E2BIG if bytes past @ksize are not zero.
+ */
+int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
+		      const void __user *ubuf, u32 *user_size)
+{
+	u32 size;
+	int rc;
+
+	if (get_user(size, (const u32 __user *)ubuf))
+		return -EFAULT;
+	if (size < min_size)
+		return -EINVAL;
+	rc = copy_struct_from_user(kbuf, ksize, ubuf, size);
+	if (rc)
+		return rc;
+	*user_size = size;
+	return 0;
+}
+
+/**
+ * ioasidfd_ucmd_respond() - copy a command's outputs back to userspace
+ * @ucmd: the command; writes min(user size, kernel size) bytes
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd)
+{
+	size_t n = min_t(size_t, ucmd->user_size, ucmd->cmd_size);
+
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, n))
+		return -EFAULT;
+	return 0;
+}
+
+union ioasidfd_cmd_buf {
+	struct ioasid_info info;
+	struct ioasid_alloc alloc;
+	struct ioasid_destroy destroy;
+	struct ioasid_map map;
+	struct ioasid_unmap unmap;
+};
+
+struct ioasidfd_op {
+	int (*execute)(struct ioasidfd_ucmd *ucmd);
+	u16 size;
+	u16 min_size;
+};
+
+/* min_size is fixed forever by the last field of the first version. */
+#define IOASIDFD_OP(_nr, _fn, _struct, _last)				\
+	[_nr] = {							\
+		.execute = _fn,						\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
+					  sizeof(union ioasidfd_cmd_buf)), \
+		.min_size = offsetofend(_struct, _last),		\
+	}
+
+static const struct ioasidfd_op ioasidfd_ops[] = {
+	IOASIDFD_OP(IOASID_CMD_GET_INFO, ioasidfd_info_ioctl,
+		    struct ioasid_info, out_caps_written),
+	IOASIDFD_OP(IOASID_CMD_ALLOC, ioasidfd_alloc_ioctl,
+		    struct ioasid_alloc, __reserved),
+	IOASIDFD_OP(IOASID_CMD_DESTROY, ioasidfd_destroy_ioctl,
+		    struct ioasid_destroy, __reserved),
+	IOASIDFD_OP(IOASID_CMD_MAP, ioasidfd_map_ioctl,
+		    struct ioasid_map, iova),
+	IOASIDFD_OP(IOASID_CMD_UNMAP, ioasidfd_unmap_ioctl,
+		    struct ioasid_unmap, length),
+};
+
+static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	struct ioasidfd_ctx *ctx = file->private_data;
+	union ioasidfd_cmd_buf buf;
+	struct ioasidfd_ucmd ucmd = {
+		.ctx = ctx,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	const struct ioasidfd_op *op;
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	/* Commands are _IO(IOASID_TYPE, nr): no size, no direction bits. */
+	if (cmd != _IO(IOASID_TYPE, nr) || nr >= ARRAY_SIZE(ioasidfd_ops))
+		return -ENOTTY;
+	op = &ioasidfd_ops[nr];
+	if (!op->execute)
+		return -ENOTTY;
+
+	rc = ioasidfd_copy_cmd(&buf, op->size, op->min_size, ucmd.ubuffer,
+			       &ucmd.user_size);
+	if (rc)
+		return rc;
+	ucmd.cmd_size = op->size;
+	return op->execute(&ucmd);
+}
+
+static int ioasidfd_fops_open(struct inode *inode, struct file *file)
+{
+	struct ioasidfd_ctx *ctx;
+	int rc;
+
+	rc = ioasidfd_ctx_open(&ctx);
+	if (rc)
+		return rc;
+	file->private_data = ctx;
+	return 0;
+}
+
+static int ioasidfd_fops_release(struct inode *inode, struct file *file)
+{
+	ioasidfd_ctx_release(file->private_data);
+	return 0;
+}
+
+static void ioasidfd_fops_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	ioasidfd_show_fdinfo(m, file->private_data);
+}
+
+static const struct file_operations ioasidfd_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasidfd_fops_open,
+	.release = ioasidfd_fops_release,
+	.unlocked_ioctl = ioasidfd_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = ioasidfd_fops_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+/**
+ * ioasidfd_ctx_from_file() - the context of an open /dev/ioasid file
+ * @file: the file
+ *
+ * The caller must hold a reference on @file.  The context outlives the file
+ * until ioasidfd_ctx_put(); once the file is closed its IOASIDs are gone and
+ * lookups in it fail.
+ *
+ * Return: the context with a reference held, or ERR_PTR(-EINVAL) if @file is
+ * not a /dev/ioasid file.
+ */
+struct ioasidfd_ctx *ioasidfd_ctx_from_file(struct file *file)
+{
+	struct ioasidfd_ctx *ctx;
+
+	if (file->f_op != &ioasidfd_fops)
+		return ERR_PTR(-EINVAL);
+	ctx = file->private_data;
+	refcount_inc(&ctx->users);
+	return ctx;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_ctx_from_file, IOASIDFD);
+
+/**
+ * ioasidfd_ctx_fdget() - the context of a /dev/ioasid file descriptor
+ * @fd: a file descriptor of the current task
+ *
+ * Like eventfd_ctx_fdget(): the reference is on the context, not the file.
+ * Release it with ioasidfd_ctx_put().
+ *
+ * Return: the context, ERR_PTR(-EBADF) if @fd is not open, or
+ * ERR_PTR(-EINVAL) if it is not a /dev/ioasid file.
+ */
+struct ioasidfd_ctx *ioasidfd_ctx_fdget(int fd)
+{
+	struct ioasidfd_ctx *ctx;
+	struct fd f = fdget(fd);
+
+	if (!f.file)
+		return ERR_PTR(-EBADF);
+	ctx = ioasidfd_ctx_from_file(f.file);
+	fdput(f);
+	return ctx;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_ctx_fdget, IOASIDFD);
+
+static struct miscdevice ioasidfd_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid",
+	.fops = &ioasidfd_fops,
+	/* Opening grants nothing: quotas and RLIMIT_MEMLOCK bound the rest. */
+	.mode = 0666,
+};
+
+static int __init ioasidfd_init(void)
+{
+	int rc;
+
+	rc = ioasidfd_ioas_init();
+	if (rc)
+		return rc;
+	rc = misc_register(&ioasidfd_misc);
+	if (rc)
+		goto err_ioas;
+	ioasidfd_debugfs_init();
+	pr_info("/dev/ioasid ready, PASIDs from the %s allocator\n",
+		ioasidfd_pasid_system() ? "system" : "module's own");
+	return 0;
+
+err_ioas:
+	ioasidfd_ioas_exit();
+	return rc;
+}
+
+static void __exit ioasidfd_exit(void)
+{
+	int i;
+
+	misc_deregister(&ioasidfd_misc);
+	ioasidfd_debugfs_exit();
+	ioasidfd_ioas_exit();
+	/* Every fd is closed and every device gone: anything left leaked. */
+	for (i = 0; i < IOASIDFD_CNT_NR; i++)
+		WARN(atomic_long_read(&ioasidfd_counters[i]),
+		     "ioasidfd: counter %d leaked %ld\n", i,
+		     atomic_long_read(&ioasidfd_counters[i]));
+}
+
+module_init(ioasidfd_init);
+module_exit(ioasidfd_exit);
+
+MODULE_DESCRIPTION("/dev/ioasid: PASID-centric I/O address space management");
+MODULE_LICENSE("GPL");

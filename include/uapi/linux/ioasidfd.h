@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * /dev/ioasid: PASID-centric I/O address space management.
+ */
+#ifndef _UAPI_LINUX_IOASIDFD_H
+#define _UAPI_LINUX_IOASIDFD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/**
+ * DOC: General ioctl format
+ *
+ * Every ioctl on /dev/ioasid, and every device-side ioctl below, takes a
+ * pointer to a struct whose first __u32 is @size and whose second __u32 is
+ * @flags.  @size is sizeof() the struct as userspace knows it.  The kernel
+ * reads @size bytes:
+ *
+ *  - @size smaller than the first published version of the struct: EINVAL;
+ *  - @size larger than the kernel's struct: the extra bytes must be zero,
+ *    otherwise E2BIG (a newer field the kernel does not know was used);
+ *  - flag bits the kernel does not know, or a non-zero __reserved field:
+ *    EOPNOTSUPP.
+ *
+ * Outputs are written back for min(@size, kernel struct size) bytes.  A call
+ * that fails changes nothing.
+ *
+ * The ioctl numbers carry no size or direction (_IO); the size travels in the
+ * struct.  There is no version or check-extension ioctl: a new field shows up
+ * as E2BIG on old kernels, a new flag as EOPNOTSUPP.
+ *
+ * Errno contract, common to all ioctls (an ioctl may document a more precise
+ * meaning at its struct):
+ *
+ * ============  ===============================================================
+ * ENOTTY        unknown ioctl number for this kind of fd
+ * EINVAL        @size too small, or a malformed value (min > max, zero or
+ *               unaligned length or address, fd of the wrong kind)
+ * E2BIG         non-zero bytes past the end of the struct the kernel knows
+ * EOPNOTSUPP    unknown flag, or a non-zero __reserved field
+ * EFAULT        a user pointer cannot be read or written
+ * EBADF         an fd field is not an open file
+ * ENOENT        the PASID is not an IOASID of this fd (never allocated, already
+ *               destroyed, or owned by another fd); no mapping or attachment
+ *               matches the request
+ * EEXIST        the request overlaps an existing mapping
+ * EBUSY         the device, its IOMMU group or the PASID slot is in use
+ * ERANGE        a PASID or address outside what the PASID space, the device or
+ *               its IOMMU can use
+ * EMEDIUMTYPE   the device's IOMMU cannot execute this IOASID's translation
+ * EDQUOT        a per-fd or per-user IOASID quota would be exceeded
+ * ENOSPC        no free PASID (or IOVA) in the requested range
+ * ENOMEM        out of memory, or pinning would exceed RLIMIT_MEMLOCK
+ * EOVERFLOW     address + length wraps around
+ * ============  ===============================================================
+ */
+
+#define IOASID_TYPE	0xBA
+
+enum {
+	IOASID_CMD_GET_INFO = 0x00,
+	IOASID_CMD_ALLOC = 0x01,
+	IOASID_CMD_DESTROY = 0x02,
+	IOASID_CMD_MAP = 0x03,
+	IOASID_CMD_UNMAP = 0x04,
+	/* 0x05 - 0x3f: reserved for /dev/ioasid commands */
+	IOASID_CMD_DEVICE_GET_INFO = 0x40,
+	IOASID_CMD_DEVICE_ALLOW = 0x41,
+	IOASID_CMD_DEVICE_DISALLOW = 0x42,
+	/* 0x43 - 0x7f: reserved for device-side commands */
+};
+
+/* The system PASID space (PCIe: 20 bits).  PASID 0 is never handed out. */
+#define IOASID_PASID_BITS	20
+#define IOASID_PASID_MIN	1U
+#define IOASID_PASID_MAX	((1U << IOASID_PASID_BITS) - 1)
+
+/**
+ * struct ioasid_info_cap_header - header of one capability in a GET_INFO chain
+ * @id: IOASID_INFO_CAP_*
+ * @version: version of the capability layout, starting at 1
+ * @next: offset of the next capability from the start of the capability
+ *        buffer, or 0 for the last one
+ *
+ * Capabilities are 8-byte aligned.  A reader skips ids it does not know.
+ */
+struct ioasid_info_cap_header {
+	__u16 id;
+	__u16 version;
+	__u32 next;
+};
+
+/**
+ * struct ioasid_info - IOASID_GET_INFO
+ * @size: sizeof(struct ioasid_info)
+ * @flags: IOASID_INFO_PASID: also report on the IOASID named by @pasid
+ * @pasid: in: the IOASID to report on, with IOASID_INFO_PASID; else 0
+ * @caps_len: in: bytes available at @caps_uptr; out: bytes the whole
+ *            capability chain needs
+ * @caps_uptr: user buffer that receives the capability chain
+ * @__reserved: must be 0
+ * @out_caps_written: bytes of the chain actually written (0 when @caps_len
+ *                    was too small for it: call again with a larger buffer)
+ *
+ * Everything GET_INFO reports is a capability, so later versions can add to
+ * it.  The chain is VFIO-style (struct ioasid_info_cap_header, @next offsets)
+ * but lives in its own buffer, so that the fixed struct keeps the
+ * size/E2BIG rules of every other ioctl.
+ *
+ * Capabilities always present: IOASID_INFO_CAP_PASID, IOASID_INFO_CAP_QUOTA,
+ * IOASID_INFO_CAP_MODES.  With IOASID_INFO_PASID also IOASID_INFO_CAP_IOAS
+ * and IOASID_INFO_CAP_IOVA_RANGES.  ENOENT if @pasid is not an IOASID of this
+ * fd.
+ */
+struct ioasid_info {
+	__u32 size;
+	__u32 flags;
+#define IOASID_INFO_PASID		(1U << 0)
+	__u32 pasid;
+	__u32 caps_len;
+	__aligned_u64 caps_uptr;
+	__u32 __reserved;
+	__u32 out_caps_written;
+};
+
+#define IOASID_GET_INFO		_IO(IOASID_TYPE, IOASID_CMD_GET_INFO)
+
+#define IOASID_INFO_CAP_PASID		1
+#define IOASID_INFO_CAP_QUOTA		2
+#define IOASID_INFO_CAP_MODES		3
+#define IOASID_INFO_CAP_IOAS		4
+#define IOASID_INFO_CAP_IOVA_RANGES	5
+
+/**
+ * struct ioasid_info_cap_pasid - the PASID space this fd allocates from
+ * @header: id IOASID_INFO_CAP_PASID, version 1
+ * @pasid_bits: width of the system PASID space
+ * @pasid_min: lowest PASID ALLOC can return
+ * @pasid_max: highest PASID ALLOC can return
+ * @flags: IOASID_CAP_PASID_SYSTEM: PASIDs come from the kernel's own
+ *         allocator (shared with SVA); otherwise the kernel has no PASID
+ *         allocator and the module keeps the space itself
+ */
+struct ioasid_info_cap_pasid {
+	struct ioasid_info_cap_header header;
+	__u32 pasid_bits;
+	__u32 pasid_min;
+	__u32 pasid_max;
+	__u32 flags;
+#define IOASID_CAP_PASID_SYSTEM		(1U << 0)
+};
+
+/**
+ * struct ioasid_info_cap_quota - IOASID quotas and current use
+ * @header: id IOASID_INFO_CAP_QUOTA, version 1
+ * @max_per_fd: most PASIDs one fd may hold (live and parked)
+ * @max_per_user: most PASIDs all fds of one user may hold
+ * @nr_fd: PASIDs this fd holds now, parked ones included
+ * @nr_user: PASIDs the calling fd's user holds now
+ */
+struct ioasid_info_cap_quota {
+	struct ioasid_info_cap_header header;
+	__u32 max_per_fd;
+	__u32 max_per_user;
+	__u32 nr_fd;
+	__u32 nr_user;
+};
+
+/* Translation modes of an IOASID */
+#define IOASID_MODE_NONE	0	/* allocated, translates nothing */
+#define IOASID_MODE_IOVA	1	/* IOVA map of pinned user memory */
+#define IOASID_MODE_NESTED	2	/* guest stage-1 over a stage-2 parent */
+#define IOASID_MODE_SVA		3	/* a process address space */
+
+/* Executors: what runs a device's translation */
+#define IOASID_EXEC_IOMMU_API	1	/* kernel IOMMU API, RID granularity */
+#define IOASID_EXEC_SOFTWARE	2	/* the module's software IOMMU */
+
+/* IOMMU families */
+#define IOASID_FAMILY_OTHER	0
+#define IOASID_FAMILY_VTD	1
+#define IOASID_FAMILY_SMMUV3	2
+#define IOASID_FAMILY_SOFTWARE	3
+
+/**
+ * struct ioasid_info_cap_modes - what this kernel and module can do
+ * @header: id IOASID_INFO_CAP_MODES, version 1
+ * @modes: bitmap of (1 << IOASID_MODE_*) an IOASID can be given
+ * @executors: bitmap of (1 << IOASID_EXEC_*) available
+ * @nested_formats: bitmap of nested stage-1 formats accepted (0: none)
+ * @__reserved: 0
+ *
+ * A device may support less; IOASID_DEVICE_GET_INFO tells per device.
+ */
+struct ioasid_info_cap_modes {
+	struct ioasid_info_cap_header header;
+	__u32 modes;
+	__u32 executors;
+	__u32 nested_formats;
+	__u32 __reserved;
+};
+
+/* IOASID states */
+#define IOASID_STATE_LIVE	1	/* usable through this fd */
+
+/**
+ * struct ioasid_info_cap_ioas - one IOASID
+ * @header: id IOASID_INFO_CAP_IOAS, version 1
+ * @pasid: the IOASID's PASID
+ * @state: IOASID_STATE_*
+ * @mode: IOASID_MODE_*
+ * @nr_attach: device attachments holding the IOASID
+ * @nr_mappings: IOVA mappings (IOASID_MODE_IOVA)
+ * @__reserved: 0
+ * @mapped_bytes: bytes of IOVA space mapped
+ */
+struct ioasid_info_cap_ioas {
+	struct ioasid_info_cap_header header;
+	__u32 pasid;
+	__u32 state;
+	__u32 mode;
+	__u32 nr_attach;
+	__u32 nr_mappings;
+	__u32 __reserved;
+	__aligned_u64 mapped_bytes;
+};
+
+/**
+ * struct ioasid_iova_range - an inclusive IOVA range
+ * @start: first usable IOVA
+ * @last: last usable IOVA
+ */
+struct ioasid_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct ioasid_info_cap_iova_ranges - IOVAs an IOASID can map now
+ * @header: id IOASID_INFO_CAP_IOVA_RANGES, version 1
+ * @nr_ranges: entries in @ranges
+ * @__reserved: 0
+ * @ranges: sorted, disjoint usable ranges: the intersection of the apertures
+ *          of the attached devices' IOMMUs, minus their groups' reserved
+ *          regions (for example the x86 MSI window 0xfee00000-0xfeefffff).
+ *          With nothing attached, the whole 64-bit space.
+ */
+struct ioasid_info_cap_iova_ranges {
+	struct ioasid_info_cap_header header;
+	__u32 nr_ranges;
+	__u32 __reserved;
+	struct ioasid_iova_range ranges[];
+};
+
+/**
+ * struct ioasid_alloc - IOASID_ALLOC
+ * @size: sizeof(struct ioasid_alloc)
+ * @flags: IOASID_ALLOC_RANGE: allocate within [@min_pasid, @max_pasid]
+ * @min_pasid: lowest acceptable PASID (IOASID_ALLOC_RANGE), else 0
+ * @max_pasid: highest acceptable PASID (IOASID_ALLOC_RANGE), else 0
+ * @out_pasid: the new IOASID's PASID
+ * @__reserved: must be 0
+ *
+ * Allocates a PASID for the caller from the system PASID allocator and
+ * creates an IOASID for it in this fd, in IOASID_MODE_NONE.  Use a range when
+ * the devices that will use it issue fewer than 20 PASID bits.
+ *
+ * Errors: EINVAL if @min_pasid > @max_pasid; ERANGE if the range leaves
+ * [IOASID_PASID_MIN, IOASID_PASID_MAX]; EDQUOT if the fd or the user is at
+ * its quota; ENOSPC if every PASID in the range is taken.
+ */
+struct ioasid_alloc {
+	__u32 size;
+	__u32 flags;
+#define IOASID_ALLOC_RANGE		(1U << 0)
+	__u32 min_pasid;
+	__u32 max_pasid;
+	__u32 out_pasid;
+	__u32 __reserved;
+};
+
+#define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
+
+/**
+ * struct ioasid_destroy - IOASID_DESTROY
+ * @size: sizeof(struct ioasid_destroy)
+ * @flags: must be 0
+ * @pasid: the IOASID to destroy
+ * @__reserved: must be 0
+ *
+ * Removes the IOASID from this fd and wipes its translation before
+ * returning: every mapping is removed and unpinned, and DMA of devices still
+ * attached to it faults from then on.  The PASID stays parked (not handed out
+ * again) until every device attachment has been dropped, then it returns to
+ * the allocator.  ENOENT if @pasid is not an IOASID of this fd.
+ */
+struct ioasid_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+#define IOASID_DESTROY		_IO(IOASID_TYPE, IOASID_CMD_DESTROY)
+
+/**
+ * struct ioasid_map - IOASID_MAP
+ * @size: sizeof(struct ioasid_map)
+ * @flags: IOASID_MAP_READ, IOASID_MAP_WRITE (device access rights; at least
+ *         one), IOASID_MAP_FIXED_IOVA (use @iova; else the kernel picks one)
+ * @pasid: the IOASID
+ * @__reserved: must be 0
+ * @user_va: start of the user memory, page aligned
+ * @length: bytes, a non-zero multiple of the page size
+ * @iova: in: the IOVA with IOASID_MAP_FIXED_IOVA; out: the IOVA used
+ *
+ * Pins the memory, charges it to RLIMIT_MEMLOCK of the caller's mm (ENOMEM
+ * past the limit, unless the caller has CAP_IPC_LOCK) and maps it into every
+ * IOMMU domain the IOASID uses.  Physically contiguous runs are mapped with
+ * the largest page sizes the IOMMU allows.  The IOASID becomes
+ * IOASID_MODE_IOVA.  Errors: EEXIST if the IOVA range overlaps a mapping;
+ * ERANGE if it is not inside the usable IOVA ranges (see
+ * IOASID_INFO_CAP_IOVA_RANGES); ENOSPC if the kernel finds no free IOVA;
+ * EMEDIUMTYPE if the IOASID already has another mode.
+ */
+struct ioasid_map {
+	__u32 size;
+	__u32 flags;
+#define IOASID_MAP_READ			(1U << 0)
+#define IOASID_MAP_WRITE		(1U << 1)
+#define IOASID_MAP_FIXED_IOVA		(1U << 2)
+	__u32 pasid;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOASID_MAP		_IO(IOASID_TYPE, IOASID_CMD_MAP)
+
+/**
+ * struct ioasid_unmap - IOASID_UNMAP
+ * @size: sizeof(struct ioasid_unmap)
+ * @flags: IOASID_UNMAP_ALL: unmap everything (@iova and @length must be 0)
+ * @pasid: the IOASID
+ * @__reserved: must be 0
+ * @iova: start of the range
+ * @length: in: bytes of the range; out: bytes unmapped
+ *
+ * Unmaps every mapping inside [@iova, @iova + @length) and unpins its memory.
+ * Mappings are never split: a range that cuts through a mapping is refused
+ * with EINVAL and nothing is unmapped.  ENOENT if the range holds no mapping.
+ */
+struct ioasid_unmap {
+	__u32 size;
+	__u32 flags;
+#define IOASID_UNMAP_ALL		(1U << 0)
+	__u32 pasid;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOASID_UNMAP		_IO(IOASID_TYPE, IOASID_CMD_UNMAP)
+
+/*
+ * Device-side ioctls.  They are issued on a device fd (a VFIO device fd bound
+ * to the ioasidfd-vfio-pci driver, or a software test device), never on
+ * /dev/ioasid, which answers them with ENOTTY.
+ */
+
+/**
+ * struct ioasid_device_info - IOASID_DEVICE_GET_INFO
+ * @size: sizeof(struct ioasid_device_info)
+ * @flags: must be 0
+ * @out_executor: IOASID_EXEC_* that runs this device's translation
+ * @out_family: IOASID_FAMILY_* of the device's IOMMU
+ * @out_pasid_bits: PASID bits the device can be attached at (0: RID only)
+ * @out_modes: bitmap of (1 << IOASID_MODE_*) this device can execute
+ * @out_nested_formats: nested stage-1 formats this device can execute
+ * @out_attach: IOASID_DEVICE_ATTACHED_RID if attached at RID now
+ * @out_pgsize_bitmap: page sizes the device's IOMMU maps with
+ * @out_aperture_start: lowest IOVA the IOMMU translates
+ * @out_aperture_last: highest IOVA the IOMMU translates
+ * @out_rid_pasid: PASID of the IOASID attached at RID (valid with
+ *                 IOASID_DEVICE_ATTACHED_RID)
+ * @out_nr_pasid_attach: number of PASID attachments
+ */
+struct ioasid_device_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_executor;
+	__u32 out_family;
+	__u32 out_pasid_bits;
+	__u32 out_modes;
+	__u32 out_nested_formats;
+	__u32 out_attach;
+#define IOASID_DEVICE_ATTACHED_RID	(1U << 0)
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_aperture_start;
+	__aligned_u64 out_aperture_last;
+	__u32 out_rid_pasid;
+	__u32 out_nr_pasid_attach;
+};
+
+#define IOASID_DEVICE_GET_INFO	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_GET_INFO)
+
+/**
+ * struct ioasid_device_allow - IOASID_DEVICE_ALLOW
+ * @size: sizeof(struct ioasid_device_allow)
+ * @flags: IOASID_DEVICE_PASID: attach at the IOASID's PASID (requests
+ *         tagged with that PASID); otherwise attach at RID granularity
+ *         (requests without PASID)
+ * @ioasid_fd: an open /dev/ioasid fd
+ * @pasid: an IOASID of @ioasid_fd
+ * @cookie: reported in fault records for DMA through this attachment
+ *
+ * Authorises the device to DMA through the IOASID: the attachment takes a
+ * reference on the IOASID and the device's IOMMU is programmed before the
+ * call returns.  Errors: EBADF / EINVAL if @ioasid_fd is not an open
+ * /dev/ioasid fd; ENOENT if @pasid is not an IOASID of it; EBUSY if the device
+ * (or, at RID, its IOMMU group) is already attached at that granularity;
+ * ERANGE if the device cannot issue @pasid (including devices without PASID
+ * support), or if existing mappings fall outside what the device's IOMMU can
+ * translate; EMEDIUMTYPE if the device's IOMMU cannot execute the IOASID's
+ * translation.
+ */
+struct ioasid_device_allow {
+	__u32 size;
+	__u32 flags;
+#define IOASID_DEVICE_PASID		(1U << 0)
+	__s32 ioasid_fd;
+	__u32 pasid;
+	__aligned_u64 cookie;
+};
+
+#define IOASID_DEVICE_ALLOW	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_ALLOW)
+
+/**
+ * struct ioasid_device_disallow - IOASID_DEVICE_DISALLOW
+ * @size: sizeof(struct ioasid_device_disallow)
+ * @flags: IOASID_DEVICE_PASID: the attachment at @pasid; otherwise the RID
+ *         attachment, which must be to the IOASID @pasid
+ * @pasid: the IOASID's PASID
+ * @__reserved: must be 0
+ *
+ * Detaches and drops the attachment's reference.  DMA through it faults from
+ * then on.  PASIDs are unique in the system, so no /dev/ioasid fd is needed:
+ * this also works after the IOASID was destroyed or its fd closed, which is
+ * how a parked PASID is released.  ENOENT if there is no such attachment.
+ */
+struct ioasid_device_disallow {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+#define IOASID_DEVICE_DISALLOW	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_DISALLOW)
+
+/*
+ * The VFIO IOMMU backend type that /dev/vfio/vfio containers select with
+ * VFIO_SET_IOMMU to let /dev/ioasid drive their groups' IOMMU domains.
+ */
+#define IOASID_VFIO_IOMMU_TYPE	0x10A5
+
+#endif /* _UAPI_LINUX_IOASIDFD_H */
