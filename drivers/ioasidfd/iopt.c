@@ -443,7 +443,8 @@ int ioasidfd_iopt_check_device(struct ioasidfd_iopt *iopt,
 
 /*
  * Picks the lowest free IOVA for @length bytes, aligned like @uva up to 1 GiB
- * so that huge pages can be mapped as such.
+ * so that huge pages can be mapped as such.  IOVA 0 is never picked: too
+ * many drivers take a 0 DMA address for "none".
  */
 static int ioasidfd_iopt_alloc_iova(struct ioasidfd_iopt *iopt,
 				    struct ioasidfd_ranges *rs,
@@ -454,7 +455,7 @@ static int ioasidfd_iopt_alloc_iova(struct ioasidfd_iopt *iopt,
 
 	align = min_t(u64, align, rounddown_pow_of_two(length));
 	for (i = 0; i < rs->nr; i++) {
-		u64 cand = ALIGN(rs->r[i].start, align);
+		u64 cand = ALIGN(max(rs->r[i].start, align), align);
 		struct ioasidfd_area *area;
 
 		while (cand >= rs->r[i].start && cand <= rs->r[i].last &&
