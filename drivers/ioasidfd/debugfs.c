@@ -23,6 +23,8 @@ static const char *const ioasidfd_counter_names[IOASIDFD_CNT_NR] = {
 	[IOASIDFD_CNT_DEVICE] = "devices",
 	[IOASIDFD_CNT_ATTACH] = "attachments",
 	[IOASIDFD_CNT_GROUP] = "groups",
+	[IOASIDFD_CNT_FAULTQ] = "fault_queues",
+	[IOASIDFD_CNT_FAULT_REC] = "fault_records",
 };
 
 static struct dentry *ioasidfd_debugfs;

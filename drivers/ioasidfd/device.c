@@ -42,6 +42,7 @@ const struct ioasidfd_family ioasidfd_families[] = {
 /* All executors built into the module. */
 static const struct ioasidfd_exec_ops *const ioasidfd_executors[] = {
 	&ioasidfd_exec_iommu,
+	&ioasidfd_exec_sw,
 };
 
 u32 ioasidfd_supported_modes(void)
@@ -126,6 +127,32 @@ void ioasidfd_group_put(struct ioasidfd_group *group)
 	mutex_unlock(&ioasidfd_groups_lock);
 }
 
+struct ioasidfd_device *ioasidfd_device_alloc(struct device *dev,
+					      const struct ioasidfd_exec_ops *exec,
+					      u32 pasid_bits)
+{
+	struct ioasidfd_device *idev;
+	int rc;
+
+	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
+	if (!idev)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&idev->lock);
+	xa_init(&idev->pasids);
+	idev->dev = get_device(dev);
+	idev->exec = exec;
+	idev->pasid_bits = pasid_bits;
+	rc = exec->probe(idev);
+	if (rc) {
+		put_device(dev);
+		mutex_destroy(&idev->lock);
+		kfree(idev);
+		return ERR_PTR(rc);
+	}
+	ioasidfd_count(IOASIDFD_CNT_DEVICE, 1);
+	return idev;
+}
+
 /**
  * ioasidfd_device_create() - make a device attachable to IOASIDs
  * @dev: a device behind an IOMMU, whose DMA ownership the caller holds (for
@@ -140,34 +167,18 @@ void ioasidfd_group_put(struct ioasidfd_group *group)
  */
 struct ioasidfd_device *ioasidfd_device_create(struct device *dev)
 {
-	struct ioasidfd_device *idev;
-	int rc;
-
-	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
-	if (!idev)
-		return ERR_PTR(-ENOMEM);
-	mutex_init(&idev->lock);
-	xa_init(&idev->pasids);
-	idev->dev = get_device(dev);
-	idev->exec = &ioasidfd_exec_iommu;
-	rc = idev->exec->probe(idev);
-	if (rc) {
-		put_device(dev);
-		mutex_destroy(&idev->lock);
-		kfree(idev);
-		return ERR_PTR(rc);
-	}
-	ioasidfd_count(IOASIDFD_CNT_DEVICE, 1);
-	return idev;
+	return ioasidfd_device_alloc(dev, &ioasidfd_exec_iommu, 0);
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_create, IOASIDFD);
 
-/* Finds or makes a hwpt of @iopt that @idev can use, attaches @idev to it. */
-static struct ioasidfd_hwpt *ioasidfd_hwpt_attach(struct ioasidfd_device *idev,
-						  struct ioasidfd_iopt *iopt,
-						  u32 pasid)
+/*
+ * Finds or makes a hwpt of @iopt that the attachment's device can use, and
+ * attaches it there: on success @attach->hwpt is set and holds a use.
+ */
+static int ioasidfd_hwpt_attach(struct ioasidfd_iopt *iopt,
+				struct ioasidfd_attach *attach)
 {
-	const struct ioasidfd_exec_ops *ops = idev->exec;
+	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
 	struct ioasidfd_hwpt *hwpt;
 	int rc;
 
@@ -178,34 +189,39 @@ static struct ioasidfd_hwpt *ioasidfd_hwpt_attach(struct ioasidfd_device *idev,
 	 * this device needs a page table of its own.
 	 */
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
-		if (hwpt->ops != ops || hwpt->prot != idev->prot)
+		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
 			continue;
-		if (!ops->attach(idev, hwpt, pasid))
+		attach->hwpt = hwpt;
+		if (!ops->attach(attach))
 			goto out;
 	}
 
-	hwpt = ops->hwpt_alloc(idev);
-	if (IS_ERR(hwpt))
-		return hwpt;
+	hwpt = ops->hwpt_alloc(attach->idev);
+	if (IS_ERR(hwpt)) {
+		attach->hwpt = NULL;
+		return PTR_ERR(hwpt);
+	}
 	hwpt->ops = ops;
 	hwpt->iopt = iopt;
-	hwpt->prot = idev->prot;
+	hwpt->prot = attach->idev->prot;
 	/* Fill before attaching: the device never sees a partial table. */
 	rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);
 	if (rc)
 		goto err_free;
-	rc = ops->attach(idev, hwpt, pasid);
+	attach->hwpt = hwpt;
+	rc = ops->attach(attach);
 	if (rc)
 		goto err_free;
 	list_add_tail(&hwpt->item, &iopt->hwpts);
 	ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
 out:
 	hwpt->users++;
-	return hwpt;
+	return 0;
 
 err_free:
+	attach->hwpt = NULL;
 	ops->hwpt_free(hwpt);
-	return ERR_PTR(rc);
+	return rc;
 }
 
 static void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt)
@@ -242,7 +258,6 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 	struct ioasidfd_group *group = at_pasid ? NULL : idev->group;
 	struct ioasidfd_attach *attach;
 	struct ioasidfd_iopt *iopt;
-	struct ioasidfd_hwpt *hwpt;
 	int rc;
 
 	if (flags & ~IOASID_DEVICE_PASID)
@@ -295,16 +310,13 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 
 	if (group && group->nr_rid) {
 		/* Another device of the group already made the attachment. */
-		hwpt = group->rid_hwpt;
-		hwpt->users++;
+		attach->hwpt = group->rid_hwpt;
+		attach->hwpt->users++;
 	} else {
-		hwpt = ioasidfd_hwpt_attach(idev, iopt, pasid);
-		if (IS_ERR(hwpt)) {
-			rc = PTR_ERR(hwpt);
+		rc = ioasidfd_hwpt_attach(iopt, attach);
+		if (rc)
 			goto err_unlock_iopt;
-		}
 	}
-	attach->hwpt = hwpt;
 	kref_get(&ioas->kref);
 	list_add_tail(&attach->item, &iopt->attachments);
 	iopt->nr_attach++;
@@ -312,7 +324,7 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 
 	if (group) {
 		group->rid_ioas = ioas;
-		group->rid_hwpt = hwpt;
+		group->rid_hwpt = attach->hwpt;
 		group->nr_rid++;
 		mutex_unlock(&group->lock);
 	}
@@ -357,7 +369,7 @@ static void ioasidfd_attach_drop(struct ioasidfd_device *idev,
 	mutex_lock(&iopt->lock);
 	/* The group stays attached while one of its devices still is. */
 	if (last)
-		idev->exec->detach(idev, attach->hwpt, attach->pasid);
+		idev->exec->detach(attach);
 	list_del(&attach->item);
 	iopt->nr_attach--;
 	ioasidfd_hwpt_put(attach->hwpt);
@@ -445,6 +457,36 @@ void ioasidfd_device_destroy(struct ioasidfd_device *idev)
 	ioasidfd_count(IOASIDFD_CNT_DEVICE, -1);
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_destroy, IOASIDFD);
+
+/**
+ * ioasidfd_device_fault_target() - the IOASID a device's faulting request used
+ * @idev: the device
+ * @pasid: the PASID the request carried, or IOASIDFD_PASID_RID
+ * @cookie: returns the attachment's cookie
+ *
+ * For executors that learn of faults from the IOMMU driver.  Takes the device
+ * lock.
+ *
+ * Return: the IOASID with a reference held, or NULL if nothing is attached
+ * there.
+ */
+struct ioasidfd_ioas *ioasidfd_device_fault_target(struct ioasidfd_device *idev,
+						   u32 pasid, u64 *cookie)
+{
+	struct ioasidfd_attach *attach;
+	struct ioasidfd_ioas *ioas = NULL;
+
+	mutex_lock(&idev->lock);
+	attach = pasid == IOASIDFD_PASID_RID ? idev->rid :
+		 xa_load(&idev->pasids, pasid);
+	if (attach) {
+		ioas = attach->ioas;
+		kref_get(&ioas->kref);
+		*cookie = attach->cookie;
+	}
+	mutex_unlock(&idev->lock);
+	return ioas;
+}
 
 static int ioasidfd_device_info(struct ioasidfd_device *idev,
 				struct ioasidfd_ucmd *ucmd)

@@ -60,6 +60,53 @@ out:
 	return rc;
 }
 
+/*
+ * Faults the IOMMU driver reports for the device.  On Linux 6.1 the SMMUv3
+ * driver reports unrecoverable translation, address size, access and
+ * permission faults here (from its event queue thread, which may sleep); the
+ * VT-d driver reports none.
+ */
+static int ioasidfd_iommu_fault(struct iommu_fault *evt, void *data)
+{
+	struct ioasidfd_device *idev = data;
+	struct iommu_fault_unrecoverable *f = &evt->event;
+	struct ioasid_fault fault = {};
+	struct ioasidfd_ioas *ioas;
+	u32 pasid = IOASIDFD_PASID_RID;
+
+	if (evt->type != IOMMU_FAULT_DMA_UNRECOV)
+		return -EOPNOTSUPP;
+	if (f->flags & IOMMU_FAULT_UNRECOV_PASID_VALID) {
+		pasid = f->pasid;
+		fault.flags |= IOASID_FAULT_PASID_VALID;
+	}
+	ioas = ioasidfd_device_fault_target(idev, pasid, &fault.cookie);
+	if (!ioas)
+		return -ENODEV;
+
+	if (f->perm & IOMMU_FAULT_PERM_WRITE)
+		fault.flags |= IOASID_FAULT_WRITE;
+	else
+		fault.flags |= IOASID_FAULT_READ;
+	switch (f->reason) {
+	case IOMMU_FAULT_REASON_PTE_FETCH:
+		fault.reason = IOASID_FAULT_REASON_UNMAPPED;
+		break;
+	case IOMMU_FAULT_REASON_PERMISSION:
+		fault.reason = IOASID_FAULT_REASON_PERMISSION;
+		break;
+	default:
+		fault.reason = IOASID_FAULT_REASON_OTHER;
+		break;
+	}
+	fault.pasid = ioas->pasid;
+	if (f->flags & IOMMU_FAULT_UNRECOV_ADDR_VALID)
+		fault.addr = f->addr;
+	ioasidfd_fault_report(ioas, &fault, 0);
+	ioasidfd_ioas_put(ioas);
+	return 0;
+}
+
 static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 {
 	struct device *dev = idev->dev;
@@ -97,6 +144,14 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	idev->pasid_bits = 0;
 	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		idev->prot = IOMMU_CACHE;
+	/*
+	 * Only one handler per device: if another driver holds it, faults are
+	 * just not routed to fault queues.
+	 */
+	if (iommu_register_device_fault_handler(dev, ioasidfd_iommu_fault, idev))
+		dev_dbg(dev, "IOMMU faults will not reach ioasid fault queues\n");
+	else
+		idev->fault_handler = true;
 	return 0;
 
 err_resv:
@@ -108,6 +163,9 @@ err_group:
 
 static void ioasidfd_iommu_remove(struct ioasidfd_device *idev)
 {
+	/* Waits for a handler in flight; called without the device lock. */
+	if (idev->fault_handler)
+		iommu_unregister_device_fault_handler(idev->dev);
 	kfree(idev->resv);
 	ioasidfd_group_put(idev->group);
 }
@@ -187,19 +245,19 @@ static void ioasidfd_iommu_unmap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 	WARN_ON(done != length);
 }
 
-static int ioasidfd_iommu_attach(struct ioasidfd_device *idev,
-				 struct ioasidfd_hwpt *hwpt, u32 pasid)
+static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 {
-	if (WARN_ON(pasid != IOASIDFD_PASID_RID))
+	if (WARN_ON(attach->pasid != IOASIDFD_PASID_RID))
 		return -EOPNOTSUPP;
-	return iommu_attach_group(hwpt->domain, idev->group->iommu_group);
+	return iommu_attach_group(attach->hwpt->domain,
+				  attach->idev->group->iommu_group);
 }
 
-static void ioasidfd_iommu_detach(struct ioasidfd_device *idev,
-				  struct ioasidfd_hwpt *hwpt, u32 pasid)
+static void ioasidfd_iommu_detach(struct ioasidfd_attach *attach)
 {
 	/* Back to the blocking domain of the group's DMA owner. */
-	iommu_detach_group(hwpt->domain, idev->group->iommu_group);
+	iommu_detach_group(attach->hwpt->domain,
+			   attach->idev->group->iommu_group);
 }
 
 const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {

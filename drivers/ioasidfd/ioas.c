@@ -178,6 +178,7 @@ static void ioasidfd_ioas_release(struct kref *kref)
 	/* Only the live xarray entry's reference keeps an IOASID undestroyed. */
 	WARN_ON(!test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags));
 
+	ioasidfd_iopt_release(ioas->iopt);
 	/* Erase before freeing the PASID: it may be handed out right after. */
 	xa_cmpxchg(&ctx->ioas_xa, ioas->pasid, ioas, NULL, 0);
 	ioasidfd_pasid_free(ioas->pasid);

@@ -112,6 +112,8 @@ struct ioasidfd_ioas {
  * @hwpts: executor page tables (struct ioasidfd_hwpt) that mirror @areas
  * @attachments: device attachments (struct ioasidfd_attach)
  * @nr_attach: number of @attachments
+ * @fault_queue: where faults of DMA through the IOASID are reported, or NULL;
+ *               holds a reference on the queue
  */
 struct ioasidfd_iopt {
 	struct mutex lock; /* see the kernel-doc above */
@@ -123,12 +125,12 @@ struct ioasidfd_iopt {
 	struct list_head hwpts;
 	struct list_head attachments;
 	unsigned int nr_attach;
+	struct ioasidfd_fault_queue *fault_queue;
 };
 
-/* Attachments at RID granularity use this in place of a PASID. */
-#define IOASIDFD_PASID_RID	U32_MAX
-
+struct ioasidfd_attach;
 struct ioasidfd_device;
+struct ioasidfd_fault_queue;
 struct ioasidfd_hwpt;
 
 /**
@@ -142,9 +144,10 @@ struct ioasidfd_hwpt;
  * @hwpt_free: free a page table no attachment uses
  * @map: map @npages pinned pages at @iova with IOMMU_* @prot; all or nothing
  * @unmap: unmap [@iova, @iova + @length); the IOTLB is flushed on return
- * @attach: make @idev's requests (at @pasid, or IOASIDFD_PASID_RID) use @hwpt.
- *          -EMEDIUMTYPE if @hwpt cannot serve @idev (a new one may)
- * @detach: undo @attach; requests are blocked on return
+ * @attach: make the requests of @attach->idev at @attach->pasid (or without
+ *          PASID: IOASIDFD_PASID_RID) use @attach->hwpt.  Any error means
+ *          that page table cannot serve the device; a new one may
+ * @detach: undo @attach; the device's requests there fault on return
  *
  * Called with the iopt lock of the IOASID that owns @hwpt held, and for
  * attach/detach also the device lock.
@@ -160,10 +163,8 @@ struct ioasidfd_exec_ops {
 		   struct page **pages, unsigned long npages, int prot);
 	void (*unmap)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		      unsigned long length);
-	int (*attach)(struct ioasidfd_device *idev, struct ioasidfd_hwpt *hwpt,
-		      u32 pasid);
-	void (*detach)(struct ioasidfd_device *idev, struct ioasidfd_hwpt *hwpt,
-		       u32 pasid);
+	int (*attach)(struct ioasidfd_attach *attach);
+	void (*detach)(struct ioasidfd_attach *attach);
 };
 
 /**
@@ -260,6 +261,7 @@ struct ioasidfd_group {
  * @nr_resv: entries in @resv
  * @msi_base: IOVA of the software MSI window (IOMMU_RESV_SW_MSI), or 0
  * @prot: IOMMU_* bits for its mappings (IOMMU_CACHE when coherent)
+ * @fault_handler: the IOMMU driver reports the device's faults to us
  * @priv: executor data
  */
 struct ioasidfd_device {
@@ -278,6 +280,7 @@ struct ioasidfd_device {
 	unsigned int nr_resv;
 	u64 msi_base;
 	int prot;
+	bool fault_handler;
 	void *priv;
 };
 
@@ -294,6 +297,8 @@ enum ioasidfd_counter {
 	IOASIDFD_CNT_DEVICE,
 	IOASIDFD_CNT_ATTACH,
 	IOASIDFD_CNT_GROUP,
+	IOASIDFD_CNT_FAULTQ,
+	IOASIDFD_CNT_FAULT_REC,
 	IOASIDFD_CNT_NR,
 };
 
@@ -317,8 +322,6 @@ struct ioasidfd_ucmd {
 	size_t cmd_size;
 };
 
-int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
-		      const void __user *ubuf, u32 *user_size);
 int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd);
 
 /* ioas.c */
@@ -336,6 +339,7 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx);
 
 /* iopt.c */
 struct ioasidfd_iopt *ioasidfd_iopt_alloc(struct ioasidfd_ioas *ioas);
+void ioasidfd_iopt_release(struct ioasidfd_iopt *iopt);
 void ioasidfd_iopt_free(struct ioasidfd_iopt *iopt);
 void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
 int ioasidfd_iopt_iova_ranges(struct ioasidfd_iopt *iopt,
@@ -347,6 +351,13 @@ int ioasidfd_iopt_fill_hwpt(struct ioasidfd_iopt *iopt,
 int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd);
 
+/* fault.c */
+int ioasidfd_fault_queue_alloc_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_set_fault_queue_ioctl(struct ioasidfd_ucmd *ucmd);
+void ioasidfd_fault_queue_put(struct ioasidfd_fault_queue *q);
+u32 ioasidfd_fault_report(struct ioasidfd_ioas *ioas, struct ioasid_fault *rec,
+			  unsigned long timeout);
+
 /* device.c */
 u32 ioasidfd_supported_modes(void);
 u32 ioasidfd_supported_executors(void);
@@ -356,9 +367,17 @@ void ioasidfd_device_exit(void);
 struct ioasidfd_group *ioasidfd_group_get(struct iommu_group *iommu_group);
 void ioasidfd_group_put(struct ioasidfd_group *group);
 extern const struct ioasidfd_family ioasidfd_families[];
+struct ioasidfd_device *ioasidfd_device_alloc(struct device *dev,
+					      const struct ioasidfd_exec_ops *exec,
+					      u32 pasid_bits);
+struct ioasidfd_ioas *ioasidfd_device_fault_target(struct ioasidfd_device *idev,
+						   u32 pasid, u64 *cookie);
 
 /* exec_iommu.c */
 extern const struct ioasidfd_exec_ops ioasidfd_exec_iommu;
+
+/* exec_sw.c */
+extern const struct ioasidfd_exec_ops ioasidfd_exec_sw;
 
 /* debugfs.c */
 void ioasidfd_debugfs_init(void);

@@ -71,6 +71,15 @@ struct ioasidfd_iopt *ioasidfd_iopt_alloc(struct ioasidfd_ioas *ioas)
 	return iopt;
 }
 
+/* Drops what the iopt holds outside itself; process context. */
+void ioasidfd_iopt_release(struct ioasidfd_iopt *iopt)
+{
+	if (iopt && iopt->fault_queue) {
+		ioasidfd_fault_queue_put(iopt->fault_queue);
+		iopt->fault_queue = NULL;
+	}
+}
+
 /* May run from an RCU callback: the iopt is empty by now. */
 void ioasidfd_iopt_free(struct ioasidfd_iopt *iopt)
 {

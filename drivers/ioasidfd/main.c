@@ -35,6 +35,8 @@ MODULE_PARM_DESC(max_per_user, "Most PASIDs the fds of one user may hold, parked
  * @ubuf: user pointer; its first __u32 is the user's struct size
  * @user_size: returns the user's struct size
  *
+ * For drivers that add ioctls in the /dev/ioasid style to their own fds.
+ *
  * Return: 0, -EFAULT, -EINVAL if the user's size is below @min_size, or
  * -E2BIG if bytes past @ksize are not zero.
  */
@@ -54,6 +56,7 @@ int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 	*user_size = size;
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(ioasidfd_copy_cmd, IOASIDFD);
 
 /**
  * ioasidfd_ucmd_respond() - copy a command's outputs back to userspace
@@ -76,6 +79,8 @@ union ioasidfd_cmd_buf {
 	struct ioasid_destroy destroy;
 	struct ioasid_map map;
 	struct ioasid_unmap unmap;
+	struct ioasid_fault_queue_alloc fault_queue_alloc;
+	struct ioasid_set_fault_queue set_fault_queue;
 };
 
 struct ioasidfd_op {
@@ -105,6 +110,10 @@ static const struct ioasidfd_op ioasidfd_ops[] = {
 		    struct ioasid_map, iova),
 	IOASIDFD_OP(IOASID_CMD_UNMAP, ioasidfd_unmap_ioctl,
 		    struct ioasid_unmap, length),
+	IOASIDFD_OP(IOASID_CMD_FAULT_QUEUE_ALLOC, ioasidfd_fault_queue_alloc_ioctl,
+		    struct ioasid_fault_queue_alloc, out_fault_fd),
+	IOASIDFD_OP(IOASID_CMD_SET_FAULT_QUEUE, ioasidfd_set_fault_queue_ioctl,
+		    struct ioasid_set_fault_queue, fault_fd),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <linux/err.h>
+#include <uapi/linux/ioasidfd.h>
 
 struct device;
 struct file;
@@ -39,5 +40,56 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 int ioasidfd_device_detach(struct ioasidfd_device *idev, u32 pasid, u32 flags);
 long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
 			   unsigned long arg);
+
+/* Reads a struct whose first __u32 is its size, with the uAPI size rules. */
+int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
+		      const void __user *ubuf, u32 *user_size);
+
+/*
+ * The software executor: devices emulated in the kernel, whose PASID-tagged
+ * DMA the module's software IOMMU runs (Linux 6.1 and QEMU 7.2 cannot).
+ */
+
+/* Requests without PASID, in struct ioasidfd_sw_dma::pasid */
+#define IOASIDFD_PASID_RID	U32_MAX
+
+enum ioasidfd_sw_dma_status {
+	IOASIDFD_SW_DMA_OK,		/* every byte moved */
+	IOASIDFD_SW_DMA_FAULT,		/* stopped at a fault, see fault_* */
+	IOASIDFD_SW_DMA_NO_ATTACH,	/* nothing attached where it lands */
+};
+
+/**
+ * struct ioasidfd_sw_dma - a DMA request of a software device
+ * @pasid: the PASID the request carries, or IOASIDFD_PASID_RID
+ * @write: the device writes memory (else it reads it)
+ * @recoverable: the device waits for fault responses (like PRI/stall)
+ * @timeout: longest wait for one response, in jiffies
+ * @iova: first IOVA
+ * @length: bytes
+ * @buf: the device side of the data: read from when @write, else written
+ * @done: out: bytes moved before the transfer ended
+ * @status: out: enum ioasidfd_sw_dma_status
+ * @fault_reason: out: IOASID_FAULT_REASON_* with IOASIDFD_SW_DMA_FAULT
+ * @fault_addr: out: the IOVA that faulted
+ * @retries: out: accesses retried after IOASID_FAULT_RESP_RETRY
+ */
+struct ioasidfd_sw_dma {
+	u32 pasid;
+	bool write;
+	bool recoverable;
+	unsigned long timeout;
+	u64 iova;
+	u64 length;
+	void *buf;
+	u64 done;
+	u32 status;
+	u32 fault_reason;
+	u64 fault_addr;
+	u32 retries;
+};
+
+struct ioasidfd_device *ioasidfd_sw_device_create(u32 pasid_bits);
+int ioasidfd_sw_dma_rw(struct ioasidfd_device *idev, struct ioasidfd_sw_dma *dma);
 
 #endif /* __LINUX_IOASIDFD_H */

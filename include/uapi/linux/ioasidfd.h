@@ -63,11 +63,17 @@ enum {
 	IOASID_CMD_DESTROY = 0x02,
 	IOASID_CMD_MAP = 0x03,
 	IOASID_CMD_UNMAP = 0x04,
-	/* 0x05 - 0x3f: reserved for /dev/ioasid commands */
+	IOASID_CMD_FAULT_QUEUE_ALLOC = 0x05,
+	IOASID_CMD_SET_FAULT_QUEUE = 0x06,
+	/* 0x07 - 0x3f: reserved for /dev/ioasid commands */
 	IOASID_CMD_DEVICE_GET_INFO = 0x40,
 	IOASID_CMD_DEVICE_ALLOW = 0x41,
 	IOASID_CMD_DEVICE_DISALLOW = 0x42,
 	/* 0x43 - 0x7f: reserved for device-side commands */
+	IOASID_CMD_FAULT_RESPOND = 0x80,
+	IOASID_CMD_FAULT_QUEUE_INFO = 0x81,
+	/* 0x82 - 0xbf: reserved for fault queue fd commands */
+	/* 0xc0 - 0xff: test-only commands, see ioasidfd_test.h */
 };
 
 /* The system PASID space (PCIe: 20 bits).  PASID 0 is never handed out. */
@@ -362,6 +368,148 @@ struct ioasid_unmap {
 };
 
 #define IOASID_UNMAP		_IO(IOASID_TYPE, IOASID_CMD_UNMAP)
+
+/**
+ * DOC: I/O fault queues
+ *
+ * A fault queue is an fd, allocated from a /dev/ioasid fd, that delivers a
+ * record (struct ioasid_fault) for each translation fault of device DMA
+ * through the IOASIDs routed to it (IOASID_SET_FAULT_QUEUE).  read(2) returns
+ * whole records, blocking unless the fd is O_NONBLOCK; poll(2) reports
+ * EPOLLIN while records are queued.  A buffer smaller than one record gets
+ * EINVAL.
+ *
+ * A recoverable fault (the device can wait, as with PCIe PRI or an SMMU
+ * stall) carries IOASID_FAULT_RECOVERABLE and an @id: the faulting access
+ * waits until IOASID_FAULT_RESPOND answers it with IOASID_FAULT_RESP_RETRY
+ * (translate again, e.g. after a MAP) or IOASID_FAULT_RESP_ABORT, or until
+ * its timeout expires, or the queue is closed: both of which abort it.
+ *
+ * The queue holds at most @depth records.  A fault arriving at a full queue
+ * is not queued: the overflow count grows, and a recoverable fault is aborted
+ * at once.  The faulting path never waits for room.
+ *
+ * Which faults reach a queue: the software executor reports every fault.  On
+ * the kernel IOMMU API executor, Linux 6.1's SMMUv3 driver reports
+ * unrecoverable translation, permission and access faults to the module; its
+ * VT-d driver only logs DMA faults, so none reach a queue on x86.
+ */
+
+/**
+ * struct ioasid_fault_queue_alloc - IOASID_FAULT_QUEUE_ALLOC
+ * @size: sizeof(struct ioasid_fault_queue_alloc)
+ * @flags: must be 0
+ * @depth: most records queued at once; 0 for the default (256), at most 4096
+ * @out_fault_fd: the new fault queue fd (close-on-exec)
+ */
+struct ioasid_fault_queue_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 depth;
+	__s32 out_fault_fd;
+};
+
+#define IOASID_FAULT_QUEUE_ALLOC _IO(IOASID_TYPE, IOASID_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * struct ioasid_set_fault_queue - IOASID_SET_FAULT_QUEUE
+ * @size: sizeof(struct ioasid_set_fault_queue)
+ * @flags: must be 0
+ * @pasid: the IOASID
+ * @fault_fd: a fault queue fd allocated from the same /dev/ioasid fd, or -1
+ *            to stop routing the IOASID's faults anywhere
+ *
+ * Errors: EBADF if @fault_fd is not open; EINVAL if it is not a fault queue
+ * of this /dev/ioasid fd; ENOENT for an unknown @pasid.
+ */
+struct ioasid_set_fault_queue {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__s32 fault_fd;
+};
+
+#define IOASID_SET_FAULT_QUEUE	_IO(IOASID_TYPE, IOASID_CMD_SET_FAULT_QUEUE)
+
+/* struct ioasid_fault::reason */
+#define IOASID_FAULT_REASON_UNMAPPED	1	/* no translation for the address */
+#define IOASID_FAULT_REASON_PERMISSION	2	/* translation lacks the access */
+#define IOASID_FAULT_REASON_OTHER	3	/* reported by the IOMMU, other */
+
+/**
+ * struct ioasid_fault - a fault record, read(2) from a fault queue fd
+ * @size: sizeof(struct ioasid_fault) of the kernel writing it
+ * @flags: IOASID_FAULT_RECOVERABLE: the access waits for a response;
+ *         IOASID_FAULT_PASID_VALID: the request carried a PASID (else it was
+ *         a request without PASID, translated by a RID attachment);
+ *         IOASID_FAULT_READ / IOASID_FAULT_WRITE: the access attempted
+ * @pasid: PASID of the IOASID that translated (and faulted)
+ * @reason: IOASID_FAULT_REASON_*
+ * @id: with IOASID_FAULT_RECOVERABLE, the handle to respond to; else 0
+ * @seq: sequence number of the fault in this queue, from 0; a gap means
+ *       records were lost to overflow
+ * @cookie: the cookie given to IOASID_DEVICE_ALLOW for the attachment
+ * @addr: the faulting address (the page of it for the software executor)
+ */
+struct ioasid_fault {
+	__u32 size;
+	__u32 flags;
+#define IOASID_FAULT_RECOVERABLE	(1U << 0)
+#define IOASID_FAULT_PASID_VALID	(1U << 1)
+#define IOASID_FAULT_READ		(1U << 2)
+#define IOASID_FAULT_WRITE		(1U << 3)
+	__u32 pasid;
+	__u32 reason;
+	__u32 id;
+	__u32 seq;
+	__aligned_u64 cookie;
+	__aligned_u64 addr;
+};
+
+/**
+ * struct ioasid_fault_respond - IOASID_FAULT_RESPOND, on a fault queue fd
+ * @size: sizeof(struct ioasid_fault_respond)
+ * @flags: must be 0
+ * @id: the @id of a recoverable fault record
+ * @code: IOASID_FAULT_RESP_RETRY or IOASID_FAULT_RESP_ABORT
+ *
+ * ENOENT if @id is not waiting (never was, already answered, or timed out);
+ * EINVAL for an unknown @code.
+ */
+struct ioasid_fault_respond {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 code;
+#define IOASID_FAULT_RESP_RETRY		1
+#define IOASID_FAULT_RESP_ABORT		2
+};
+
+#define IOASID_FAULT_RESPOND	_IO(IOASID_TYPE, IOASID_CMD_FAULT_RESPOND)
+
+/**
+ * struct ioasid_fault_queue_info - IOASID_FAULT_QUEUE_INFO, on a fault queue fd
+ * @size: sizeof(struct ioasid_fault_queue_info)
+ * @flags: must be 0
+ * @out_depth: the queue's capacity in records
+ * @out_queued: records waiting to be read
+ * @out_waiting: recoverable faults waiting for a response
+ * @__reserved: 0
+ * @out_overflow: faults lost because the queue was full
+ * @out_total: faults delivered to the queue since it was allocated
+ */
+struct ioasid_fault_queue_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_depth;
+	__u32 out_queued;
+	__u32 out_waiting;
+	__u32 __reserved;
+	__aligned_u64 out_overflow;
+	__aligned_u64 out_total;
+};
+
+#define IOASID_FAULT_QUEUE_INFO	_IO(IOASID_TYPE, IOASID_CMD_FAULT_QUEUE_INFO)
 
 /*
  * Device-side ioctls.  They are issued on a device fd (a VFIO device fd bound

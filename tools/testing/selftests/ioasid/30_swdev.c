@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PASID-granular DMA through the software executor.
+ *
+ * Software devices (from the test-only ioasidfd_test module) attach to
+ * IOASIDs through the same device ioctls as VFIO devices and DMA through the
+ * same IOASID translations; these tests prove PASID-granular semantics the
+ * emulated hardware cannot run: per-PASID isolation on one device, one PASID
+ * on two devices, permissions page by page, and DESTROY during DMA.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "swdev.h"
+
+#define NPAGES	16
+#define IOVA	0x100000UL
+
+static void *map_pages(size_t n)
+{
+	void *p = mmap(NULL, n * SW_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, n * SW_PAGE);
+	return p;
+}
+
+static int dma_ok(const struct ioasid_test_dma *d, uint64_t len)
+{
+	return d->out_status == IOASID_TEST_DMA_OK && d->out_done == len;
+}
+
+FIXTURE(swdev) {
+	int fd;
+	int dev;
+	void *buf;
+	uint32_t pasid;
+};
+
+FIXTURE_SETUP(swdev)
+{
+	self->fd = open("/dev/ioasid", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->dev = sw_dev_create(20);
+	ASSERT_LE(0, self->dev) TH_LOG("no software device: is ioasidfd_test loaded? (%d)",
+				       self->dev);
+	self->buf = map_pages(NPAGES);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, sw_alloc(self->fd, &self->pasid));
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, self->buf, NPAGES * SW_PAGE,
+			    IOVA, IOASID_MAP_READ | IOASID_MAP_WRITE));
+}
+
+FIXTURE_TEARDOWN(swdev)
+{
+	close(self->dev);
+	close(self->fd);
+	munmap(self->buf, NPAGES * SW_PAGE);
+	/* Every test leaves nothing behind once its fds are closed. */
+	EXPECT_EQ(0, sw_counter("devices"));
+	EXPECT_EQ(0, sw_counter("pasids"));
+	EXPECT_EQ(0, sw_counter("pinned_pages"));
+	EXPECT_EQ(0, sw_counter("attachments"));
+	EXPECT_EQ(0, sw_counter("hwpts"));
+}
+
+TEST_F(swdev, device_info)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->dev, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(IOASID_EXEC_SOFTWARE, info.out_executor);
+	EXPECT_EQ(IOASID_FAMILY_SOFTWARE, info.out_family);
+	EXPECT_EQ(20, info.out_pasid_bits);
+	EXPECT_EQ(SW_PAGE, info.out_pgsize_bitmap);
+	EXPECT_EQ(0, info.out_aperture_start);
+	EXPECT_EQ((1ULL << 48) - 1, info.out_aperture_last);
+	EXPECT_TRUE(info.out_modes & (1U << IOASID_MODE_IOVA));
+	EXPECT_EQ(0, info.out_attach);
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 1));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 2));
+	ASSERT_EQ(0, ioctl(self->dev, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(IOASID_DEVICE_ATTACHED_RID, info.out_attach);
+	EXPECT_EQ(self->pasid, info.out_rid_pasid);
+	EXPECT_EQ(1, info.out_nr_pasid_attach);
+}
+
+/* DMA without PASID through a RID attachment, both directions. */
+TEST_F(swdev, rid_dma)
+{
+	char data[3 * SW_PAGE];
+	struct ioasid_test_dma d = {};
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 7));
+	sw_fill(data, sizeof(data), 1);
+	/* Unaligned start, crossing pages. */
+	ASSERT_EQ(0, sw_dma(self->dev, -1, IOASID_TEST_DMA_WRITE, IOVA + 100,
+			    data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check((char *)self->buf + 100, sizeof(data), 1));
+	EXPECT_EQ(0, ((char *)self->buf)[99]);
+	EXPECT_EQ(0, ((char *)self->buf)[100 + sizeof(data)]);
+
+	memset(data, 0, sizeof(data));
+	sw_fill((char *)self->buf + 5 * SW_PAGE, 2 * SW_PAGE, 2);
+	ASSERT_EQ(0, sw_dma(self->dev, -1, 0, IOVA + 5 * SW_PAGE, data,
+			    2 * SW_PAGE, &d));
+	EXPECT_TRUE(dma_ok(&d, 2 * SW_PAGE));
+	EXPECT_TRUE(sw_check(data, 2 * SW_PAGE, 2));
+
+	/* The same device issues no PASID requests through its RID port. */
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, IOVA, data, 16, &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	EXPECT_EQ(0, d.out_done);
+}
+
+/* PASID A cannot reach B's memory, at the very same IOVA. */
+TEST_F(swdev, pasid_isolation)
+{
+	void *bbuf = map_pages(NPAGES);
+	struct ioasid_test_dma d = {};
+	char data[SW_PAGE];
+	uint32_t b, c;
+
+	ASSERT_NE(NULL, bbuf);
+	ASSERT_EQ(0, sw_alloc(self->fd, &b));
+	ASSERT_EQ(0, sw_alloc(self->fd, &c));
+	ASSERT_EQ(0, sw_map(self->fd, b, bbuf, NPAGES * SW_PAGE, IOVA,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0xa));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, b, IOASID_DEVICE_PASID, 0xb));
+
+	sw_fill(data, sizeof(data), 3);
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(self->buf, SW_PAGE, 3));
+	EXPECT_EQ(0, memcmp(bbuf, (char[SW_PAGE]){0}, SW_PAGE));
+
+	sw_fill(data, sizeof(data), 4);
+	ASSERT_EQ(0, sw_dma(self->dev, b, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(bbuf, SW_PAGE, 4));
+	EXPECT_TRUE(sw_check(self->buf, SW_PAGE, 3));
+
+	/* Reads come from the right IOASID too. */
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, IOVA, data, sizeof(data),
+			    &d));
+	EXPECT_TRUE(sw_check(data, SW_PAGE, 3));
+
+	/* A PASID nothing is attached at, and requests without PASID. */
+	ASSERT_EQ(0, sw_dma(self->dev, c, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	ASSERT_EQ(0, sw_dma(self->dev, -1, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	EXPECT_TRUE(sw_check(self->buf, SW_PAGE, 3));
+	EXPECT_TRUE(sw_check(bbuf, SW_PAGE, 4));
+	munmap(bbuf, NPAGES * SW_PAGE);
+}
+
+/* One PASID on two devices: both reach the same memory, each its own way. */
+TEST_F(swdev, same_pasid_two_devices)
+{
+	int dev2 = sw_dev_create(20);
+	struct ioasid_test_dma d = {};
+	char data[SW_PAGE];
+
+	ASSERT_LE(0, dev2);
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 1));
+	ASSERT_EQ(0, sw_allow(dev2, self->fd, self->pasid, IOASID_DEVICE_PASID, 2));
+	/* The two attachments share one page table. */
+	EXPECT_EQ(1, sw_counter("hwpts"));
+
+	sw_fill(data, sizeof(data), 5);
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	memset(data, 0, sizeof(data));
+	ASSERT_EQ(0, sw_dma(dev2, self->pasid, 0, IOVA, data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(data, SW_PAGE, 5));
+
+	/* Detaching one device leaves the other working. */
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, IOVA, data, 8, &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	ASSERT_EQ(0, sw_dma(dev2, self->pasid, 0, IOVA, data, 8, &d));
+	EXPECT_TRUE(dma_ok(&d, 8));
+	close(dev2);
+}
+
+/* A device can only be attached at PASIDs it can issue. */
+TEST_F(swdev, pasid_width)
+{
+	int narrow = sw_dev_create(8), none = sw_dev_create(0);
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	uint32_t high, low;
+
+	ASSERT_LE(0, narrow);
+	ASSERT_LE(0, none);
+	EXPECT_EQ(-ERANGE, sw_dev_create(21));
+	ASSERT_EQ(0, ioctl(narrow, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(8, info.out_pasid_bits);
+
+	ASSERT_EQ(0, sw_alloc_range(self->fd, 256, 4095, &high));
+	ASSERT_EQ(0, sw_alloc_range(self->fd, 1, 255, &low));
+	EXPECT_EQ(-ERANGE, sw_allow(narrow, self->fd, high, IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(0, sw_allow(narrow, self->fd, low, IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(-ERANGE, sw_allow(none, self->fd, low, IOASID_DEVICE_PASID, 0));
+	/* RID attachments need no PASID support. */
+	EXPECT_EQ(0, sw_allow(none, self->fd, high, 0, 0));
+	close(narrow);
+	close(none);
+}
+
+/* Read-only pages can be read but not written, and nothing is written. */
+TEST_F(swdev, read_only)
+{
+	void *ro = map_pages(2);
+	struct ioasid_test_dma d = {};
+	char data[2 * SW_PAGE];
+
+	ASSERT_NE(NULL, ro);
+	sw_fill(ro, 2 * SW_PAGE, 6);
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, ro, 2 * SW_PAGE, 0x40000000,
+			    IOASID_MAP_READ));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, 0x40000000, data,
+			    sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(data, sizeof(data), 6));
+
+	memset(data, 0xee, sizeof(data));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE,
+			    0x40000000, data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(IOASID_FAULT_REASON_PERMISSION, d.out_fault_reason);
+	EXPECT_EQ(0x40000000, d.out_fault_addr);
+	EXPECT_EQ(0, d.out_done);
+	EXPECT_TRUE(sw_check(ro, 2 * SW_PAGE, 6));
+
+	/* Write-only mappings cannot be read. */
+	ASSERT_EQ(0, sw_unmap(self->fd, self->pasid, IOVA, NPAGES * SW_PAGE));
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, self->buf, SW_PAGE, IOVA,
+			    IOASID_MAP_WRITE));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, IOVA, data, 8, &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(IOASID_FAULT_REASON_PERMISSION, d.out_fault_reason);
+	munmap(ro, 2 * SW_PAGE);
+}
+
+/* A hole stops the transfer there: the pages before it are written, none after. */
+TEST_F(swdev, stops_at_hole)
+{
+	struct ioasid_test_dma d = {};
+	char data[4 * SW_PAGE];
+
+	ASSERT_EQ(0, sw_unmap(self->fd, self->pasid, IOVA, NPAGES * SW_PAGE));
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, self->buf, 2 * SW_PAGE, IOVA,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE));
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, (char *)self->buf + 3 * SW_PAGE,
+			    SW_PAGE, IOVA + 3 * SW_PAGE,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	sw_fill(data, sizeof(data), 7);
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(IOASID_FAULT_REASON_UNMAPPED, d.out_fault_reason);
+	EXPECT_EQ(IOVA + 2 * SW_PAGE, d.out_fault_addr);
+	EXPECT_EQ(2 * SW_PAGE, d.out_done);
+	EXPECT_TRUE(sw_check(self->buf, 2 * SW_PAGE, 7));
+	/* The page after the hole is mapped, but was not reached. */
+	EXPECT_EQ(0, memcmp((char *)self->buf + 3 * SW_PAGE, (char[SW_PAGE]){0},
+			    SW_PAGE));
+}
+
+/* UNMAP, DISALLOW, DESTROY and close each stop a device's DMA. */
+TEST_F(swdev, unmap_stops_dma)
+{
+	struct ioasid_test_dma d = {};
+	char data[64];
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_unmap(self->fd, self->pasid, IOVA, NPAGES * SW_PAGE));
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(IOASID_FAULT_REASON_UNMAPPED, d.out_fault_reason);
+	EXPECT_EQ(0, ((char *)self->buf)[0]);
+}
+
+TEST_F(swdev, disallow_stops_dma)
+{
+	struct ioasid_test_dma d = {};
+	char data[64];
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	EXPECT_EQ(0, ((char *)self->buf)[0]);
+	EXPECT_EQ(0, sw_counter("attachments"));
+}
+
+struct dma_job {
+	int dev;
+	uint32_t pasid;
+	void *data;
+	uint64_t len;
+	struct ioasid_test_dma d;
+	int rc;
+};
+
+static void *dma_thread(void *arg)
+{
+	struct dma_job *job = arg;
+
+	job->rc = sw_dma(job->dev, job->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			 job->data, job->len, &job->d);
+	return NULL;
+}
+
+/*
+ * DESTROY while a DMA runs: the DMA stops (nothing lands after the destroy),
+ * and the PASID stays parked until the device lets go.
+ */
+TEST_F(swdev, destroy_during_dma)
+{
+	char data[NPAGES * SW_PAGE];
+	struct dma_job job = {
+		.dev = self->dev,
+		.pasid = self->pasid,
+		.data = data,
+		.len = sizeof(data),
+		.d = { .delay_us = 5000 },
+	};
+	struct timespec ts = { 0, 100 * 1000 };
+	volatile char *first = self->buf;
+	uint32_t again;
+	pthread_t t;
+	int i;
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	sw_fill(data, sizeof(data), 8);
+	ASSERT_NE(0, data[0]);
+	ASSERT_EQ(0, pthread_create(&t, NULL, dma_thread, &job));
+	/* Destroy once the DMA has visibly started (5 ms per page from then). */
+	for (i = 0; i < 50000 && !first[0]; i++)
+		nanosleep(&ts, NULL);
+	ASSERT_NE(0, first[0]);
+	ASSERT_EQ(0, sw_destroy(self->fd, self->pasid));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, job.rc);
+
+	/* It started, and stopped at a page DESTROY had unmapped. */
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, job.d.out_status);
+	EXPECT_EQ(IOASID_FAULT_REASON_UNMAPPED, job.d.out_fault_reason);
+	EXPECT_LT(0, job.d.out_done);
+	EXPECT_GT(sizeof(data), job.d.out_done);
+	EXPECT_TRUE(sw_check(self->buf, job.d.out_done, 8));
+	EXPECT_EQ(0, memcmp((char *)self->buf + job.d.out_done,
+			    (char[NPAGES * SW_PAGE]){0},
+			    sizeof(data) - job.d.out_done));
+
+	/* Parked: the PASID is not handed out while the device holds it. */
+	EXPECT_EQ(1, sw_counter("ioasids_parked"));
+	EXPECT_EQ(-ENOSPC, sw_alloc_range(self->fd, self->pasid, self->pasid,
+					  &again));
+	EXPECT_EQ(-ENOENT, sw_destroy(self->fd, self->pasid));
+	/* The device can still let go of it, by PASID. */
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	EXPECT_EQ(0, sw_counter("ioasids_parked"));
+	ASSERT_EQ(0, sw_alloc_range(self->fd, self->pasid, self->pasid, &again));
+	EXPECT_EQ(self->pasid, again);
+}
+
+/* Closing the /dev/ioasid fd stops DMA; DISALLOW still releases the PASID. */
+TEST_F(swdev, close_stops_dma)
+{
+	struct ioasid_test_dma d = {};
+	char data[64];
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
+	close(self->fd);
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	ASSERT_EQ(0, sw_dma(self->dev, -1, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(0, ((char *)self->buf)[0]);
+	EXPECT_EQ(0, sw_counter("pinned_pages"));
+	EXPECT_EQ(1, sw_counter("pasids"));
+
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, 0));
+	EXPECT_EQ(1, sw_counter("pasids"));
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	EXPECT_EQ(0, sw_counter("pasids"));
+	EXPECT_EQ(0, sw_counter("contexts"));
+	self->fd = open("/dev/null", O_RDONLY);
+}
+
+/* Closing the device fd detaches it from everything. */
+TEST_F(swdev, close_device_detaches)
+{
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
+	EXPECT_EQ(2, sw_counter("attachments"));
+	close(self->dev);
+	EXPECT_EQ(0, sw_counter("attachments"));
+	EXPECT_EQ(0, sw_counter("hwpts"));
+	/* Nothing holds the IOASID now: DESTROY frees the PASID at once. */
+	ASSERT_EQ(0, sw_destroy(self->fd, self->pasid));
+	EXPECT_EQ(0, sw_counter("pasids"));
+	self->dev = open("/dev/null", O_RDONLY);
+}
+
+/* Mappings made after ALLOW reach the device, and mappings before it too. */
+TEST_F(swdev, map_after_allow)
+{
+	void *late = map_pages(1);
+	struct ioasid_test_dma d = {};
+	char data[SW_PAGE];
+
+	ASSERT_NE(NULL, late);
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, late, SW_PAGE, 0x7f0000000000UL,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE));
+	sw_fill(data, sizeof(data), 9);
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE,
+			    0x7f0000000000UL, data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(late, SW_PAGE, 9));
+	/* Beyond the 48-bit aperture of the software IOMMU: refused. */
+	EXPECT_EQ(-ERANGE, sw_map(self->fd, self->pasid, late, SW_PAGE,
+				  1ULL << 48, IOASID_MAP_READ));
+	munmap(late, SW_PAGE);
+}
+
+TEST_F(swdev, allow_errors)
+{
+	struct ioasid_device_allow big[2] = {};
+	int other = open("/dev/ioasid", O_RDWR), null = open("/dev/null", O_RDWR);
+	uint32_t theirs;
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, sw_alloc(other, &theirs));
+	EXPECT_EQ(-ENOENT, sw_allow(self->dev, self->fd, theirs,
+				    IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(-ENOENT, sw_allow(self->dev, self->fd, 0xfffff, 0, 0));
+	EXPECT_EQ(-EBADF, sw_allow(self->dev, 1000, self->pasid, 0, 0));
+	EXPECT_EQ(-EINVAL, sw_allow(self->dev, null, self->pasid, 0, 0));
+	EXPECT_EQ(-EOPNOTSUPP, sw_allow(self->dev, self->fd, self->pasid, 2, 0));
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
+	EXPECT_EQ(-EBUSY, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
+	EXPECT_EQ(-EBUSY, sw_allow(self->dev, other, theirs, 0, 0));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(-EBUSY, sw_allow(self->dev, self->fd, self->pasid,
+				   IOASID_DEVICE_PASID, 0));
+
+	EXPECT_EQ(-ENOENT, sw_disallow(self->dev, theirs, IOASID_DEVICE_PASID));
+	EXPECT_EQ(-ENOENT, sw_disallow(self->dev, theirs, 0));
+	EXPECT_EQ(-EOPNOTSUPP, sw_disallow(self->dev, self->pasid, 4));
+
+	/* Size rules of the device ioctls. */
+	big[0].size = sizeof(big[0]) + 8;
+	big[0].ioasid_fd = self->fd;
+	big[0].pasid = self->pasid;
+	((char *)big)[sizeof(big[0]) + 3] = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, IOASID_DEVICE_ALLOW, big));
+	EXPECT_EQ(E2BIG, errno);
+	big[0].size = 8;
+	EXPECT_EQ(-1, ioctl(self->dev, IOASID_DEVICE_ALLOW, big));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, IOASID_DEVICE_ALLOW, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(IOASID_TYPE, 0x4f), big));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Device ioctls mean nothing on /dev/ioasid. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DEVICE_GET_INFO, big));
+	EXPECT_EQ(ENOTTY, errno);
+	close(other);
+	close(null);
+}
+
+TEST_F(swdev, dma_errors)
+{
+	struct ioasid_test_dma d = {};
+	char data[16];
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(-EOPNOTSUPP, sw_dma(self->dev, self->pasid, 1U << 9, IOVA, data,
+				      sizeof(data), &d));
+	EXPECT_EQ(-EINVAL, sw_dma(self->dev, self->pasid, 0, IOVA, data, 0, &d));
+	EXPECT_EQ(-EOVERFLOW, sw_dma(self->dev, self->pasid, 0, ~0ULL - 4, data,
+				     sizeof(data), &d));
+	EXPECT_EQ(-EFAULT, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE,
+				  IOVA, (void *)8, sizeof(data), &d));
+	/* Recoverable DMA needs a timeout, others must not give one. */
+	EXPECT_EQ(-EINVAL, sw_dma(self->dev, self->pasid,
+				  IOASID_TEST_DMA_RECOVERABLE, IOVA, data,
+				  sizeof(data), &d));
+	d.timeout_ms = 10;
+	EXPECT_EQ(-EINVAL, sw_dma(self->dev, self->pasid, 0, IOVA, data,
+				  sizeof(data), &d));
+}
+
+TEST_HARNESS_MAIN
