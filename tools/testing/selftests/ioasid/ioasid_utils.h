@@ -13,7 +13,8 @@
  * watcher that catches WARN()/BUG() splats triggered by a test.
  *
  * Include after kselftest_harness.h.  The test_* forms need _metadata in
- * scope (a TEST/TEST_F body or a function taking it).
+ * scope (a TEST/TEST_F body or a function taking it).  Programs that do not
+ * use the harness (2x_*.c helpers) get the raw forms and readers only.
  */
 #ifndef __IOASID_UTILS_H
 #define __IOASID_UTILS_H
@@ -859,6 +860,7 @@ static inline int wait_child(pid_t pid)
 	return -1;
 }
 
+#ifdef __KSELFTEST_HARNESS_H
 /* ------------------------------------------------------------------------
  * Per-test context shared by the fixtures: an fd, the counters as they were
  * before the test (the teardown checks the test left them so), the kernel
@@ -923,6 +925,7 @@ static inline void tctx_teardown(struct __test_metadata *_metadata,
 	t->fd = -1;
 	EXPECT_COUNTERS_EQ(&t->base);
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 /* ------------------------------------------------------------------------
  * Asserting forms
