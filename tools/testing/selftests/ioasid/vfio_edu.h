@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/pci_regs.h>
@@ -586,6 +587,50 @@ static inline long edu_iommu_faults_after(long before, unsigned int timeout_ms)
 		usleep(5000);
 	} while (edu_now_ms() < end);
 	return now;
+}
+
+/*
+ * Kernel problems in the whole kernel log (klogctl()): WARN()s, BUG()s,
+ * oopses, call traces ("Call Trace" on x86, "Call trace" on arm64) and
+ * refcount_t errors.  Return: how many lines say so, with the first copied
+ * to @first; or a negative errno if the log cannot be read.
+ */
+static inline int edu_klog_splats(char *first, size_t len)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Call Trace", "Call trace", "Oops",
+		"refcount_t:",
+	};
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line, *save;
+	int n, hits = 0;
+	size_t i;
+
+	if (size <= 0)
+		return -errno;
+	buf = calloc(1, size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	buf[n] = 0;
+	if (len)
+		first[0] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (!strstr(line, bad[i]))
+				continue;
+			if (!hits++ && len)
+				snprintf(first, len, "%s", line);
+			break;
+		}
+	}
+	free(buf);
+	return hits;
 }
 
 /* --- /dev/ioasid ------------------------------------------------------------ */
