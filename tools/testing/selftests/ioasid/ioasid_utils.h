@@ -766,6 +766,33 @@ static inline int kmsg_watch_end(int fd, char *first, size_t len)
 	return n;
 }
 
+/* Number of records logged since kmsg_watch_begin(); closes @fd. */
+static inline int kmsg_watch_count(int fd, char *first, size_t len)
+{
+	char rec[2048];
+	int n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	if (first && len)
+		first[0] = 0;
+	for (;;) {
+		r = read(fd, rec, sizeof(rec) - 1);
+		if (r < 0) {
+			if (errno == EPIPE)
+				continue;
+			break;
+		}
+		rec[r] = 0;
+		if (!n && first && len)
+			snprintf(first, len, "%.*s", (int)len - 1, rec);
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
 #define EXPECT_KMSG_CLEAN(_fd) do {					\
 	char __first[512];						\
 	int __n = kmsg_watch_end((_fd), __first, sizeof(__first));	\
