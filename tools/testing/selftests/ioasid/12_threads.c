@@ -332,7 +332,8 @@ struct mapper {
 	size_t pg;
 	unsigned int seed;
 	_Atomic int *stop;
-	int ops, ok, enoent, other, last_errno;
+	_Atomic int ops;
+	int ok, enoent, other, last_errno;
 };
 
 static void *mapper_thread(void *arg)
@@ -364,7 +365,7 @@ static void *mapper_thread(void *arg)
 			}
 			break;
 		}
-		m->ops++;
+		atomic_fetch_add(&m->ops, 1);
 		if (!rc)
 			m->ok++;
 		else if (errno == ENOENT)
@@ -406,13 +407,26 @@ TEST_F_TIMEOUT(threads, map_unmap_info_race_destroy, 300)
 			};
 			ASSERT_EQ(0, pthread_create(&th[i], NULL, mapper_thread, &m[i]));
 		}
-		usleep(1000 + (k % 5) * 5000);
+		/* every thread is going before the DESTROY lands */
+		for (i = 0; i < nmap; i++) {
+			long deadline = now_ms() + 10000;
+
+			while (!atomic_load(&m[i].ops) && now_ms() < deadline)
+				usleep(1000);
+		}
+		usleep((k % 5) * 2000);
 		test_ioasid_destroy(self->t.fd, p);
-		/* DESTROY returned: nothing of it is left pinned */
-		usleep(20000);
+		/*
+		 * MAP and GET_INFO threads stop at their first ENOENT, which
+		 * must come; the UNMAP thread gets ENOENT either way.
+		 */
+		for (i = 0; i < nmap; i++)
+			if (m[i].kind != 1)
+				ASSERT_EQ(0, pthread_join(th[i], NULL));
 		atomic_store(&stop, 1);
 		for (i = 0; i < nmap; i++) {
-			ASSERT_EQ(0, pthread_join(th[i], NULL));
+			if (m[i].kind == 1)
+				ASSERT_EQ(0, pthread_join(th[i], NULL));
 			EXPECT_EQ(0, m[i].other) {
 				TH_LOG("round %d thread %d: unexpected %s", k, i,
 				       strerror(m[i].last_errno));
