@@ -124,8 +124,8 @@ static int ioasidfd_vfio_attach_group(void *iommu_data,
 		return -EINVAL;
 	if (!ioasidfd_vfio_msi_isolated(group)) {
 		if (!allow_unsafe_interrupts) {
-			pr_warn("IOMMU group %d: no interrupt remapping; load with allow_unsafe_interrupts=1 to use it anyway\n",
-				iommu_group_id(group));
+			pr_warn_ratelimited("IOMMU group %d: no interrupt remapping; load with allow_unsafe_interrupts=1 to use it anyway\n",
+					    iommu_group_id(group));
 			return -EPERM;
 		}
 		pr_warn_once("accepting groups without interrupt remapping (allow_unsafe_interrupts)\n");

@@ -985,10 +985,7 @@ TEST_F_TIMEOUT(edu, close_device_detaches, 120)
 	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
 		       page(self, 0), IOVA_A);
 
-	munmap((void *)self->e.bar0, self->e.bar0_size);
-	self->e.bar0 = NULL;
-	ASSERT_EQ(0, close(self->e.device));
-	self->e.device = -1;
+	vfio_edu_close_device(&self->e);
 	ASSERT_EQ(self->t.base.v[CNT_ATTACHMENTS], test_counter(CNT_ATTACHMENTS));
 	ASSERT_EQ(self->t.base.v[CNT_HWPTS], test_counter(CNT_HWPTS));
 	ASSERT_EQ(self->t.base.v[CNT_DEVICES], test_counter(CNT_DEVICES));
@@ -1020,7 +1017,7 @@ TEST_F_TIMEOUT(edu, unbind_detaches, 180)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		/* Not with copies of the device fd and BAR0 mapping. */
-		munmap((void *)self->e.bar0, self->e.bar0_size);
+		munmap(self->e.bar0, self->e.bar0_size);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		_exit(edu_unbind(self->e.bdf) ? 1 : 0);
 	}
@@ -1030,10 +1027,7 @@ TEST_F_TIMEOUT(edu, unbind_detaches, 180)
 	ASSERT_EQ(self->t.base.v[CNT_ATTACHMENTS] + 1,
 		  test_counter(CNT_ATTACHMENTS));
 
-	munmap((void *)self->e.bar0, self->e.bar0_size);
-	self->e.bar0 = NULL;
-	ASSERT_EQ(0, close(self->e.device));
-	self->e.device = -1;
+	vfio_edu_close_device(&self->e);
 	ASSERT_EQ(0, wait_child(pid));
 	self->t.nr_kids = 0;
 	ASSERT_EQ(0, edu_driver(self->e.bdf, drv, sizeof(drv)));
@@ -1138,6 +1132,68 @@ TEST_F_TIMEOUT(type1, backend_extensions, 120)
 	ASSERT_LE(0, c);
 	ASSERT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, IOASID_VFIO_IOMMU_TYPE));
 	ASSERT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, IOASID_VFIO_IOMMU_TYPE + 1));
+}
+
+/* ------------------------------------------------------------------------
+ * Groups without MSI isolation are refused, as type1 refuses them
+ */
+
+#define TYPE1_UNSAFE	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+#define OURS_UNSAFE	"/sys/module/ioasidfd_vfio/parameters/allow_unsafe_interrupts"
+
+FIXTURE(isolation) {
+	struct ioasid_tctx t;
+	struct vfio_edu e;
+	char type1_was[8];
+	char ours_was[8];
+};
+
+FIXTURE_SETUP(isolation)
+{
+	vfio_edu_init(&self->e);
+	tctx_setup(_metadata, &self->t);
+	find_edus(_metadata);
+	ASSERT_EQ(0, edu_sysfs_read(TYPE1_UNSAFE, self->type1_was,
+				    sizeof(self->type1_was)));
+	ASSERT_EQ(0, edu_sysfs_read(OURS_UNSAFE, self->ours_was,
+				    sizeof(self->ours_was)));
+	ASSERT_EQ(0, edu_sysfs_write(TYPE1_UNSAFE, "N"));
+	ASSERT_EQ(0, edu_sysfs_write(OURS_UNSAFE, "N"));
+	ASSERT_EQ(0, edu_bind(edu_bdfs[0], EDU_DRIVER_IOASID));
+}
+
+FIXTURE_TEARDOWN(isolation)
+{
+	vfio_edu_close(&self->e);
+	edu_sysfs_write(TYPE1_UNSAFE, self->type1_was);
+	edu_sysfs_write(OURS_UNSAFE, self->ours_was);
+	tctx_teardown(_metadata, &self->t);
+}
+
+/*
+ * type1 (allow_unsafe_interrupts=N) is the oracle: it takes the group
+ * exactly when the group's MSIs are isolated.  Ours must agree, and take it
+ * anyway with allow_unsafe_interrupts=Y.
+ */
+TEST_F_TIMEOUT(isolation, like_type1, 120)
+{
+	int type1, ours;
+
+	type1 = vfio_edu_open_group(&self->e, edu_bdfs[0], VFIO_TYPE1v2_IOMMU);
+	vfio_edu_close(&self->e);
+	ASSERT_TRUE(type1 == 0 || type1 == -EPERM) {
+		TH_LOG("type1: %s", strerror(-type1));
+	}
+	TH_LOG("MSIs of %s %s isolated", edu_bdfs[0], type1 ? "are not" : "are");
+
+	ours = vfio_edu_open_group(&self->e, edu_bdfs[0], IOASID_VFIO_IOMMU_TYPE);
+	vfio_edu_close(&self->e);
+	ASSERT_EQ(type1, ours);
+
+	ASSERT_EQ(0, edu_sysfs_write(OURS_UNSAFE, "Y"));
+	ASSERT_EQ(0, vfio_edu_open_group(&self->e, edu_bdfs[0],
+					 IOASID_VFIO_IOMMU_TYPE));
+	ASSERT_EQ(0, vfio_edu_open_device(&self->e));
 }
 
 /* ------------------------------------------------------------------------

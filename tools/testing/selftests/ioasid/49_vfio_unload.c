@@ -14,7 +14,6 @@
 #include "ioasid_utils.h"
 #include "vfio_edu.h"
 
-
 #define MODNAME		"ioasidfd_vfio"
 #define PAGE		4096UL
 #define IOVA_A		0x100000ULL
@@ -145,10 +144,7 @@ TEST_F_TIMEOUT(unload, unload_then_stock_vfio_pci, 300)
 	ASSERT_EQ(-EAGAIN, module_unload());
 
 	/* Pinned by a container set to its backend */
-	munmap((void *)self->e.bar0, self->e.bar0_size);
-	self->e.bar0 = NULL;
-	close(self->e.device);
-	self->e.device = -1;
+	vfio_edu_close_device(&self->e);
 	ASSERT_EQ(-EAGAIN, module_unload());
 	ASSERT_TRUE(module_loaded());
 
