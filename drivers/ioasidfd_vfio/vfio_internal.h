@@ -16,9 +16,10 @@
  * load time the module loader then compares that same CRC with the running
  * vfio module's.
  *
- * Only backend.c may include this file: it is the one place of the module
- * that depends on VFIO internals.  Keep the include list below equal to that
- * of the kernel's drivers/vfio/vfio.h.
+ * Only backend.c, the one place of the module that depends on VFIO
+ * internals, includes this file (and vfio_abi.c, the build's check).  Keep
+ * the include list below equal to that of the kernel's drivers/vfio/vfio.h:
+ * it decides which types genksyms sees defined.
  */
 #ifndef __IOASIDFD_VFIO_INTERNAL_H
 #define __IOASIDFD_VFIO_INTERNAL_H

@@ -185,6 +185,14 @@ TEST_F_TIMEOUT(unload, unload_then_stock_vfio_pci, 300)
 	ASSERT_EQ(0, vfio_edu_disallow(&self->e, pasid, 0));
 }
 
+/* The kernel log from the start of this program on */
+static int kmsg_watch_fd = -1;
+
+static void __attribute__((constructor)) kmsg_watch_start(void)
+{
+	kmsg_watch_fd = edu_kmsg_watch();
+}
+
 FIXTURE(log) {
 	int unused;
 };
@@ -197,16 +205,18 @@ FIXTURE_TEARDOWN(log)
 {
 }
 
-/* The guest's whole kernel log, after the unload and the reload */
+/* A fixture of its own, so that it runs after every other test here. */
 TEST_F(log, kernel_log_clean)
 {
 	char first[512];
-	int n = edu_klog_splats(first, sizeof(first));
+	int n = edu_kmsg_splats(kmsg_watch_fd, first, sizeof(first));
 
-	ASSERT_LE(0, n);
+	ASSERT_LE(0, n) {
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(-n));
+	}
 	ASSERT_EQ(0, n) {
-		TH_LOG("%d problem line(s) in the kernel log, first: %s", n,
-		       first);
+		TH_LOG("%d problem line(s) in the kernel log since %s started, first: %s",
+		       n, "49_vfio_unload", first);
 	}
 }
 

@@ -43,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/pci_regs.h>
@@ -610,46 +609,57 @@ static inline long edu_iommu_faults_after(long before, unsigned int timeout_ms)
 }
 
 /*
- * Kernel problems in the whole kernel log (klogctl()): WARN()s, BUG()s,
- * oopses, call traces ("Call Trace" on x86, "Call trace" on arm64) and
- * refcount_t errors.  Return: how many lines say so, with the first copied
- * to @first; or a negative errno if the log cannot be read.
+ * Kernel problems logged from some point on: open a watch with
+ * edu_kmsg_watch() (at program start, say) and count with edu_kmsg_splats()
+ * at the end.  A problem is a line with WARNING:, BUG:, a call trace ("Call
+ * Trace" on x86, "Call trace" on arm64), an oops or a refcount_t error.
  */
-static inline int edu_klog_splats(char *first, size_t len)
+static inline int edu_kmsg_watch(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Return: the problem lines logged since edu_kmsg_watch() returned @fd, the
+ * first copied to @first; or a negative errno.  Reads @fd to the end.
+ */
+static inline int edu_kmsg_splats(int fd, char *first, size_t len)
 {
 	static const char *const bad[] = {
 		"WARNING:", "BUG:", "Call Trace", "Call trace", "Oops",
 		"refcount_t:",
 	};
-	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *buf, *line, *save;
-	int n, hits = 0;
+	char rec[2048];
+	int hits = 0;
+	ssize_t n;
 	size_t i;
 
-	if (size <= 0)
-		return -errno;
-	buf = calloc(1, size + 1);
-	if (!buf)
-		return -ENOMEM;
-	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	if (n < 0) {
-		free(buf);
-		return -errno;
-	}
-	buf[n] = 0;
+	if (fd < 0)
+		return fd;
 	if (len)
 		first[0] = 0;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten meanwhile */
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			return -errno;
+		rec[n] = 0;
 		for (i = 0; i < ARRAY_SIZE(bad); i++) {
-			if (!strstr(line, bad[i]))
+			if (!strstr(rec, bad[i]))
 				continue;
 			if (!hits++ && len)
-				snprintf(first, len, "%s", line);
+				snprintf(first, len, "%.*s", (int)len - 1, rec);
 			break;
 		}
 	}
-	free(buf);
 	return hits;
 }
 
