@@ -10,10 +10,20 @@
  * is in a VFIO container whose IOMMU backend is ours (IOASID_VFIO_IOMMU_TYPE):
  * then no one else owns the group's domain.
  *
+ * Where the IOMMU translates MSIs (SMMUv3 with a GICv3 ITS: the group has a
+ * software MSI window), the MSI doorbell is mapped into the domain the
+ * device is in when its MSIs are set up, and only there.  MSIs set up
+ * before an ALLOW (in the blocking domain, or in the domain of an IOASID the
+ * device has left since) would be lost after it, silently; such an ALLOW is
+ * refused with EBUSY instead: disable MSI/MSI-X, ALLOW, enable them again.
+ * Elsewhere (VT-d: MSIs go through interrupt remapping, untranslated) MSIs
+ * do not depend on the domain.
+ *
  * The driver binds only to devices whose driver_override names it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/iommu.h>
 #include <linux/ioasidfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -30,10 +40,13 @@
  *        Set by open_device and cleared by close_device, which vfio core
  *        serialises (dev_set lock); the fd ioctls that use it can only run
  *        in between.
+ * @msi_translated: the IOMMU translates the device's MSIs (see above); set
+ *                  at probe, constant
  */
 struct ioasidfd_vfio_pci {
 	struct vfio_pci_core_device core_device;
 	struct ioasidfd_device *idev;
+	bool msi_translated;
 };
 
 static struct ioasidfd_vfio_pci *to_ioasidfd_vfio_pci(struct vfio_device *vdev)
@@ -80,21 +93,41 @@ static void ioasidfd_vfio_pci_close_device(struct vfio_device *vdev)
 	vfio_pci_core_close_device(vdev);
 }
 
-static long ioasidfd_vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
+static long ioasidfd_vfio_pci_allow(struct ioasidfd_vfio_pci *ipdev,
 				    unsigned long arg)
 {
-	struct ioasidfd_vfio_pci *ipdev = to_ioasidfd_vfio_pci(vdev);
+	struct vfio_pci_core_device *core = &ipdev->core_device;
 	long rc;
 
 	/*
 	 * Only a group in one of our containers may be attached: in a type1
 	 * container, type1 owns the group's domain.
 	 */
-	if (cmd == IOASID_DEVICE_ALLOW) {
-		rc = ioasidfd_vfio_device_owned(vdev);
-		if (rc)
-			return rc;
-	}
+	rc = ioasidfd_vfio_device_owned(&core->vdev);
+	if (rc)
+		return rc;
+	if (!ipdev->msi_translated)
+		return ioasidfd_device_ioctl(ipdev->idev, IOASID_DEVICE_ALLOW, arg);
+
+	/* igate, held by VFIO_DEVICE_SET_IRQS, keeps MSIs off meanwhile. */
+	mutex_lock(&core->igate);
+	if (core->irq_type == VFIO_PCI_MSI_IRQ_INDEX ||
+	    core->irq_type == VFIO_PCI_MSIX_IRQ_INDEX)
+		rc = -EBUSY;
+	else
+		rc = ioasidfd_device_ioctl(ipdev->idev, IOASID_DEVICE_ALLOW, arg);
+	mutex_unlock(&core->igate);
+	return rc;
+}
+
+static long ioasidfd_vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
+				    unsigned long arg)
+{
+	struct ioasidfd_vfio_pci *ipdev = to_ioasidfd_vfio_pci(vdev);
+	long rc;
+
+	if (cmd == IOASID_DEVICE_ALLOW)
+		return ioasidfd_vfio_pci_allow(ipdev, arg);
 	rc = ioasidfd_device_ioctl(ipdev->idev, cmd, arg);
 	if (rc != -ENOIOCTLCMD)
 		return rc;
@@ -116,6 +149,27 @@ static const struct vfio_device_ops ioasidfd_vfio_pci_ops = {
 	.match = vfio_pci_core_match,
 };
 
+/* Does the group of @dev have a software MSI window (see the top)? */
+static int ioasidfd_vfio_pci_msi_translated(struct device *dev, bool *out)
+{
+	struct iommu_resv_region *region;
+	struct iommu_group *group;
+	LIST_HEAD(regions);
+	int rc;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return -ENODEV;
+	rc = iommu_get_group_resv_regions(group, &regions);
+	*out = false;
+	list_for_each_entry(region, &regions, list)
+		if (region->type == IOMMU_RESV_SW_MSI)
+			*out = true;
+	iommu_put_resv_regions(dev, &regions);
+	iommu_group_put(group);
+	return rc;
+}
+
 static int ioasidfd_vfio_pci_probe(struct pci_dev *pdev,
 				   const struct pci_device_id *id)
 {
@@ -126,6 +180,9 @@ static int ioasidfd_vfio_pci_probe(struct pci_dev *pdev,
 				  &pdev->dev, &ioasidfd_vfio_pci_ops);
 	if (IS_ERR(ipdev))
 		return PTR_ERR(ipdev);
+	rc = ioasidfd_vfio_pci_msi_translated(&pdev->dev, &ipdev->msi_translated);
+	if (rc)
+		goto err_put;
 	dev_set_drvdata(&pdev->dev, &ipdev->core_device);
 	rc = vfio_pci_core_register_device(&ipdev->core_device);
 	if (rc)

@@ -957,6 +957,56 @@ TEST_F_TIMEOUT(edu, vfio_regions_config_interrupts, 120)
 	close(efd);
 }
 
+/* edu raises its interrupt; the MSI must arrive at @efd. */
+static void msi_fires(struct __test_metadata *_metadata, struct vfio_edu *e,
+		      int efd)
+{
+	vfio_edu_write32(e, EDU_REG_IRQ_RAISE, 0x1);
+	ASSERT_EQ(0, wait_eventfd(efd, 5000));
+	vfio_edu_write32(e, EDU_REG_IRQ_ACK, 0x1);
+}
+
+/*
+ * MSIs enabled before ALLOW.  On arm64 the SMMUv3 translates MSIs, and the
+ * doorbell is mapped only into the domain the device was in when they were
+ * set up: ioasidfd-vfio-pci refuses such an ALLOW (EBUSY) rather than let
+ * the interrupts vanish.  On x86 MSIs are remapped, not translated: fine.
+ */
+TEST_F_TIMEOUT(edu, msi_enabled_before_allow, 120)
+{
+	__u32 other;
+	int efd;
+
+	test_ioasid_alloc(self->t.fd, &other);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_msi(self->e.device, efd));
+#if defined(__aarch64__)
+	ASSERT_EQ(-EBUSY, vfio_edu_allow(&self->e, self->t.fd, self->pasid, 0));
+	assert_detached(_metadata, self);
+	ASSERT_EQ(0, set_msi(self->e.device, -1));
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	ASSERT_EQ(0, set_msi(self->e.device, efd));
+	msi_fires(_metadata, &self->e, efd);
+
+	/* Leaving with MSIs on is fine, moving to another IOASID is not. */
+	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
+	ASSERT_EQ(-EBUSY, vfio_edu_allow(&self->e, self->t.fd, other, 0));
+	ASSERT_EQ(0, set_msi(self->e.device, -1));
+	allow(_metadata, &self->e, self->t.fd, other);
+	ASSERT_EQ(0, set_msi(self->e.device, efd));
+	msi_fires(_metadata, &self->e, efd);
+#else
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	msi_fires(_metadata, &self->e, efd);
+	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
+	allow(_metadata, &self->e, self->t.fd, other);
+	msi_fires(_metadata, &self->e, efd);
+#endif
+	ASSERT_EQ(0, set_msi(self->e.device, -1));
+	close(efd);
+}
+
 /* ------------------------------------------------------------------------
  * Closing the device fd, unbinding the driver
  */
