@@ -31,25 +31,40 @@
 static struct kmem_cache *ioasidfd_ioas_cache;
 
 /*
- * PASIDs.  Where the kernel has a PASID allocator (CONFIG_IOASID: x86 with
- * VT-d SVM) every PASID comes from it, so it can never collide with one the
- * kernel hands out for SVA.  Debian's arm64 kernel has none (no IOASID, no
- * SMMUv3 SVA): nothing in it hands out PASIDs, and the module keeps the space
- * itself.
+ * PASIDs.  The module records every PASID it holds in ioasidfd_pasids.
+ *
+ * Where the kernel has a PASID allocator (CONFIG_IOASID: x86 with VT-d SVM)
+ * every PASID must also be claimed from it, so that it can never collide
+ * with one the kernel hands out for SVA.  The record picks the candidate and
+ * the kernel's allocator is only asked for that one PASID, because it logs
+ * every failure: a user filling a range of its own PASIDs then gets ENOSPC
+ * without a word in the kernel log.  A PASID the kernel refuses is held by
+ * someone else: it is marked foreign and skipped, until ioasid_find() (which
+ * does not log) says it is free again.
+ *
+ * Debian's arm64 kernel has no PASID allocator (no IOASID, no SMMUv3 SVA):
+ * nothing there hands out PASIDs, and the record alone is the allocator.
  */
+static DEFINE_XARRAY_ALLOC(ioasidfd_pasids);
+#define IOASIDFD_PASID_OURS	xa_mk_value(1)
+#define IOASIDFD_PASID_FOREIGN	xa_mk_value(2)
+
 #if IS_ENABLED(CONFIG_IOASID)
 static DECLARE_IOASID_SET(ioasidfd_pasid_set);
 
-static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	ioasid_t pasid = ioasid_alloc(&ioasidfd_pasid_set, min, max, NULL);
-
-	return pasid == INVALID_IOASID ? 0 : pasid;
+	return ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
 }
 
-static void ioasidfd_pasid_free(u32 pasid)
+static void ioasidfd_pasid_unclaim(u32 pasid)
 {
 	ioasid_free(pasid);
+}
+
+static bool ioasidfd_pasid_taken(u32 pasid)
+{
+	return ioasid_find(NULL, pasid, NULL) != ERR_PTR(-ENOENT);
 }
 
 bool ioasidfd_pasid_system(void)
@@ -57,21 +72,18 @@ bool ioasidfd_pasid_system(void)
 	return true;
 }
 #else
-static DEFINE_XARRAY_ALLOC(ioasidfd_pasids);
-
-static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	u32 pasid;
-
-	if (xa_alloc(&ioasidfd_pasids, &pasid, xa_mk_value(0),
-		     XA_LIMIT(min, max), GFP_KERNEL))
-		return 0;
-	return pasid;
+	return true;
 }
 
-static void ioasidfd_pasid_free(u32 pasid)
+static void ioasidfd_pasid_unclaim(u32 pasid)
 {
-	xa_erase(&ioasidfd_pasids, pasid);
+}
+
+static bool ioasidfd_pasid_taken(u32 pasid)
+{
+	return false;
 }
 
 bool ioasidfd_pasid_system(void)
@@ -79,6 +91,49 @@ bool ioasidfd_pasid_system(void)
 	return false;
 }
 #endif
+
+/* Forgets foreign PASIDs in [min, max] that are free again; true if any. */
+static bool ioasidfd_pasid_purge(u32 min, u32 max)
+{
+	unsigned long index;
+	bool purged = false;
+	void *entry;
+
+	xa_for_each_range(&ioasidfd_pasids, index, entry, min, max) {
+		if (entry != IOASIDFD_PASID_FOREIGN || ioasidfd_pasid_taken(index))
+			continue;
+		if (xa_cmpxchg(&ioasidfd_pasids, index, entry, NULL, 0) == entry)
+			purged = true;
+	}
+	return purged;
+}
+
+/* Returns a PASID in [min, max] now held by the module, or 0. */
+static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+{
+	bool purged = false;
+	u32 pasid;
+
+	for (;;) {
+		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_OURS,
+			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
+			if (purged || !ioasidfd_pasid_purge(min, max))
+				return 0;
+			purged = true;
+			continue;
+		}
+		if (ioasidfd_pasid_claim(pasid))
+			return pasid;
+		/* Replaces an existing entry: cannot fail. */
+		xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_FOREIGN, 0);
+	}
+}
+
+static void ioasidfd_pasid_free(u32 pasid)
+{
+	ioasidfd_pasid_unclaim(pasid);
+	xa_erase(&ioasidfd_pasids, pasid);
+}
 
 /* Per-user accounting: uid -> struct ioasidfd_user, under the mutex. */
 static DEFINE_XARRAY(ioasidfd_users);
@@ -602,10 +657,13 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 	struct ioasidfd_ioas *ioas;
 	unsigned long index;
 
+	unsigned int n = 0;
+
 	seq_printf(m, "ioasids:\t%d\n", atomic_read(&ctx->nr_ioas));
 	/*
-	 * RCU keeps every IOASID seen here, and its iopt, in memory; the
-	 * counts are a snapshot read without the iopt lock.
+	 * RCU keeps the IOASID being printed, and its iopt, in memory; the
+	 * counts are a snapshot read without the iopt lock.  The walk resumes
+	 * by index, so it can leave the read side now and then.
 	 */
 	rcu_read_lock();
 	xa_for_each(&ctx->ioas_xa, index, ioas) {
@@ -618,6 +676,11 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 			   kref_read(&ioas->kref),
 			   iopt ? READ_ONCE(iopt->nr_attach) : 0,
 			   iopt ? READ_ONCE(iopt->nr_areas) : 0);
+		if (!(++n % 1024)) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
 	}
 	rcu_read_unlock();
 }
@@ -632,7 +695,14 @@ int ioasidfd_ioas_init(void)
 
 void ioasidfd_ioas_exit(void)
 {
+	unsigned long index;
+	void *entry;
+
 	/* Wait for the call_rcu() frees before the cache goes. */
 	rcu_barrier();
 	kmem_cache_destroy(ioasidfd_ioas_cache);
+	/* Every PASID of ours is back; foreign marks are just forgotten. */
+	xa_for_each(&ioasidfd_pasids, index, entry)
+		WARN_ON(entry != IOASIDFD_PASID_FOREIGN);
+	xa_destroy(&ioasidfd_pasids);
 }

@@ -24,6 +24,9 @@
 #define IOASIDFD_PIN_BATCH	1024UL
 #define IOASIDFD_MAP_BATCH	8192UL
 
+/* Largest MAP, in pages: its page array must stay below INT_MAX bytes. */
+#define IOASIDFD_MAP_MAX_PAGES	BIT(28)
+
 /**
  * struct ioasidfd_area - pinned user memory mapped at an IOVA
  * @node: in ioasidfd_iopt::areas
@@ -131,20 +134,21 @@ static struct ioasidfd_area *ioasidfd_area_pin(unsigned long uva, u64 length,
 	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
 	if (!area)
 		return ERR_PTR(-ENOMEM);
-	area->pages = kvmalloc_array(npages, sizeof(*area->pages),
-				     GFP_KERNEL_ACCOUNT);
-	if (!area->pages) {
-		rc = -ENOMEM;
-		goto err_area;
-	}
 	area->npages = npages;
 	area->prot = prot;
 	area->mm = current->mm;
 	mmgrab(area->mm);
 
+	/* Charge first: past RLIMIT_MEMLOCK nothing else is worth doing. */
 	rc = ioasidfd_charge(area->mm, npages);
 	if (rc)
 		goto err_mm;
+	area->pages = kvmalloc_array(npages, sizeof(*area->pages),
+				     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!area->pages) {
+		rc = -ENOMEM;
+		goto err_uncharge;
+	}
 
 	while (done < npages) {
 		unsigned long n = min(npages - done, IOASIDFD_PIN_BATCH);
@@ -168,11 +172,11 @@ static struct ioasidfd_area *ioasidfd_area_pin(unsigned long uva, u64 length,
 
 err_unpin:
 	unpin_user_pages(area->pages, done);
+	kvfree(area->pages);
+err_uncharge:
 	ioasidfd_uncharge(area->mm, npages);
 err_mm:
 	mmdrop(area->mm);
-	kvfree(area->pages);
-err_area:
 	kfree(area);
 	return ERR_PTR(rc);
 }
@@ -475,7 +479,8 @@ static int ioasidfd_iopt_alloc_iova(struct ioasidfd_iopt *iopt,
 				*iova = cand;
 				return 0;
 			}
-			if (area->last == U64_MAX)
+			/* Past the area, unless that wraps around. */
+			if (area->last > U64_MAX - align)
 				break;
 			cand = ALIGN(area->last + 1, align);
 		}
@@ -504,7 +509,8 @@ int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd)
 	if (cmd->flags & IOASID_MAP_WRITE)
 		prot |= IOMMU_WRITE;
 	if (!prot || !cmd->length || !PAGE_ALIGNED(cmd->length) ||
-	    !PAGE_ALIGNED(cmd->user_va))
+	    !PAGE_ALIGNED(cmd->user_va) ||
+	    cmd->length >> PAGE_SHIFT > IOASIDFD_MAP_MAX_PAGES)
 		return -EINVAL;
 	if (cmd->flags & IOASID_MAP_FIXED_IOVA) {
 		if (!PAGE_ALIGNED(cmd->iova))
@@ -653,12 +659,17 @@ int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd)
 			rc = -EINVAL;
 			goto out_unlock;
 		}
+		unmapped += area->last - area->start + 1;
 		rc = 0;
 	}
 	if (rc)
 		goto out_unlock;
+	/* Answer first, so that a failed call has changed nothing. */
+	cmd->length = unmapped;
+	rc = ioasidfd_ucmd_respond(ucmd);
+	if (rc)
+		goto out_unlock;
 	while ((area = ioasidfd_area_it_iter_first(&iopt->areas, start, last))) {
-		unmapped += area->last - area->start + 1;
 		ioasidfd_iopt_remove_area(iopt, area);
 		list_add_tail(&area->free_item, &dead);
 	}
@@ -668,9 +679,12 @@ out_unlock:
 	/* Every IOTLB is flushed: the pages can go. */
 	list_for_each_entry_safe(area, next, &dead, free_item)
 		ioasidfd_area_free(area);
+	ioasidfd_ioas_put(ioas);
+	return rc;
+
 out_respond:
 	if (!rc) {
-		cmd->length = unmapped;
+		cmd->length = 0;
 		rc = ioasidfd_ucmd_respond(ucmd);
 	}
 	ioasidfd_ioas_put(ioas);

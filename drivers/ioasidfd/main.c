@@ -38,7 +38,7 @@ MODULE_PARM_DESC(max_per_user, "Most PASIDs the fds of one user may hold, parked
  * For drivers that add ioctls in the /dev/ioasid style to their own fds.
  *
  * Return: 0, -EFAULT, -EINVAL if the user's size is below @min_size, or
- * -E2BIG if bytes past @ksize are not zero.
+ * -E2BIG if bytes past @ksize are not zero or the size exceeds PAGE_SIZE.
  */
 int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 		      const void __user *ubuf, u32 *user_size)
@@ -50,6 +50,9 @@ int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (size < min_size)
 		return -EINVAL;
+	/* No command will ever be that big: don't scan gigabytes of zeroes. */
+	if (size > PAGE_SIZE)
+		return -E2BIG;
 	rc = copy_struct_from_user(kbuf, ksize, ubuf, size);
 	if (rc)
 		return rc;

@@ -69,6 +69,7 @@ TEST_END = re.compile(r"ioasid-vm: END (\S+)")
 # dump within BODY lines of its first line, belong to that report.
 NEAR = 12
 BODY = 150
+STACK_LINES = 6
 
 
 def scan_kernel_log(lines):
@@ -77,6 +78,7 @@ def scan_kernel_log(lines):
     incidents = []
     cur = None
     test = None
+    context = 0         # lines of stack to keep after a "Call Trace"
 
     def start(no, line, report):
         inc = {"first": no, "last": no, "lines": [line], "test": test,
@@ -102,6 +104,13 @@ def scan_kernel_log(lines):
             cur = start(no, line, False)
             continue
         headline = any(p.search(line) for p in HEADLINES)
+        is_trace = CALL_TRACE.search(line) is not None
+        if context and cur is not None and not headline and not is_trace:
+            # The innermost frames of the stack, which say where it was.
+            context -= 1
+            cur["lines"].append(line)
+            continue
+        context = 0
         if headline:
             report = REPORT.search(line) is not None
             near = (cur is not None and cur["headline"] and
@@ -113,12 +122,13 @@ def scan_kernel_log(lines):
             else:
                 cur = start(no, line, report)
             continue
-        if CALL_TRACE.search(line):
+        if is_trace:
             if cur is not None and no - cur["first"] <= BODY:
                 cur["lines"].append(line)
             else:
                 cur = start(no, line, False)
                 cur["headline"] = False
+            context = STACK_LINES
     return incidents
 
 

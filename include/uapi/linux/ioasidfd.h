@@ -19,6 +19,7 @@
  *  - @size smaller than the first published version of the struct: EINVAL;
  *  - @size larger than the kernel's struct: the extra bytes must be zero,
  *    otherwise E2BIG (a newer field the kernel does not know was used);
+ *  - @size larger than the page size: E2BIG;
  *  - flag bits the kernel does not know, or a non-zero __reserved field:
  *    EOPNOTSUPP.
  *
@@ -318,7 +319,9 @@ struct ioasid_destroy {
  * @__reserved: must be 0
  * @user_va: start of the user memory, page aligned
  * @length: bytes, a non-zero multiple of the page size
- * @iova: in: the IOVA with IOASID_MAP_FIXED_IOVA; out: the IOVA used
+ * @iova: in: the IOVA with IOASID_MAP_FIXED_IOVA, else 0; out: the IOVA
+ *        used.  The kernel picks the lowest free IOVA aligned like @user_va
+ *        (up to 1 GiB, so huge pages stay huge), never 0
  *
  * Pins the memory, charges it to RLIMIT_MEMLOCK of the caller's mm (ENOMEM
  * past the limit, unless the caller has CAP_IPC_LOCK) and maps it into every
@@ -327,7 +330,8 @@ struct ioasid_destroy {
  * IOASID_MODE_IOVA.  Errors: EEXIST if the IOVA range overlaps a mapping;
  * ERANGE if it is not inside the usable IOVA ranges (see
  * IOASID_INFO_CAP_IOVA_RANGES); ENOSPC if the kernel finds no free IOVA;
- * EMEDIUMTYPE if the IOASID already has another mode.
+ * EMEDIUMTYPE if the IOASID already has another mode; EINVAL for a length
+ * over 2^28 pages (1 TiB with 4 KiB pages: map more in several calls).
  */
 struct ioasid_map {
 	__u32 size;
@@ -355,7 +359,8 @@ struct ioasid_map {
  *
  * Unmaps every mapping inside [@iova, @iova + @length) and unpins its memory.
  * Mappings are never split: a range that cuts through a mapping is refused
- * with EINVAL and nothing is unmapped.  ENOENT if the range holds no mapping.
+ * with EINVAL and nothing is unmapped.  ENOENT if the range holds no mapping,
+ * except with IOASID_UNMAP_ALL, which succeeds with @length 0.
  */
 struct ioasid_unmap {
 	__u32 size;

@@ -12,6 +12,9 @@
 
 #include <sys/stat.h>
 
+/* Child side: report the first failing step as the exit status. */
+#define CHILD_CHECK(_n, _cond) do { if (!(_cond)) _exit(_n); } while (0)
+
 /* A range of the PASID space the range tests use; nothing else allocates there. */
 #define TEST_PASID_BASE		0xF0000U
 
@@ -328,6 +331,46 @@ TEST_F(core, alloc_range_exhausted)
 	test_err_ioasid_alloc_range(ENOSPC, self->t.fd, lo, hi);
 }
 
+/*
+ * /dev/ioasid is open to every user (0666), so nothing a user can repeat at
+ * will may write to the kernel log, or must be rate-limited.  A full range
+ * is the easiest error to repeat: 500 ALLOCs that fail with ENOSPC, by an
+ * unprivileged user, may log no more than a ratelimited burst (10).
+ */
+TEST_F(core, alloc_enospc_does_not_flood_log)
+{
+	const __u32 p = TEST_PASID_BASE + 3;
+	char first[512];
+	int kmsg, n, status;
+	pid_t pid;
+	__u32 got;
+
+	test_ioasid_alloc_range(self->t.fd, p, p, &got);
+	kmsg = kmsg_watch_begin();
+	ASSERT_LE(0, kmsg);
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd, i;
+
+		CHILD_CHECK(10, !setgid(65534) && !setuid(65534));
+		fd = ioasid_open();
+		CHILD_CHECK(11, fd >= 0);
+		for (i = 0; i < 500; i++)
+			CHILD_CHECK(12, _ioasid_alloc_range(fd, p, p, &got) &&
+					errno == ENOSPC);
+		_exit(0);
+	}
+	tctx_add_kid(&self->t, pid);
+	status = wait_child(pid);
+	ASSERT_EQ(0, status);
+	n = kmsg_watch_count(kmsg, first, sizeof(first));
+	if (n > 10)
+		TH_LOG("%d kernel log records from 500 failed ALLOCs, first: %s",
+		       n, first);
+	ASSERT_GE(10, n);
+}
+
 TEST_F(core, alloc_unranged_with_bounds)
 {
 	__u32 pasid;
@@ -564,8 +607,6 @@ TEST_F(core, dup_shares_the_context)
  * charged to the child's (dead) mm, and unmapping them later is fine.
  */
 
-/* Child side helpers: report the first failing step as the exit status. */
-#define CHILD_CHECK(_n, _cond) do { if (!(_cond)) _exit(_n); } while (0)
 
 static int pipe_read_u32(int fd, __u32 *v)
 {

@@ -13,7 +13,8 @@
  * watcher that catches WARN()/BUG() splats triggered by a test.
  *
  * Include after kselftest_harness.h.  The test_* forms need _metadata in
- * scope (a TEST/TEST_F body or a function taking it).
+ * scope (a TEST/TEST_F body or a function taking it).  Programs that do not
+ * use the harness (2x_*.c helpers) get the raw forms and readers only.
  */
 #ifndef __IOASID_UTILS_H
 #define __IOASID_UTILS_H
@@ -765,6 +766,33 @@ static inline int kmsg_watch_end(int fd, char *first, size_t len)
 	return n;
 }
 
+/* Number of records logged since kmsg_watch_begin(); closes @fd. */
+static inline int kmsg_watch_count(int fd, char *first, size_t len)
+{
+	char rec[2048];
+	int n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	if (first && len)
+		first[0] = 0;
+	for (;;) {
+		r = read(fd, rec, sizeof(rec) - 1);
+		if (r < 0) {
+			if (errno == EPIPE)
+				continue;
+			break;
+		}
+		rec[r] = 0;
+		if (!n && first && len)
+			snprintf(first, len, "%.*s", (int)len - 1, rec);
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
 #define EXPECT_KMSG_CLEAN(_fd) do {					\
 	char __first[512];						\
 	int __n = kmsg_watch_end((_fd), __first, sizeof(__first));	\
@@ -859,6 +887,7 @@ static inline int wait_child(pid_t pid)
 	return -1;
 }
 
+#ifdef __KSELFTEST_HARNESS_H
 /* ------------------------------------------------------------------------
  * Per-test context shared by the fixtures: an fd, the counters as they were
  * before the test (the teardown checks the test left them so), the kernel
@@ -923,6 +952,7 @@ static inline void tctx_teardown(struct __test_metadata *_metadata,
 	t->fd = -1;
 	EXPECT_COUNTERS_EQ(&t->base);
 }
+#endif /* __KSELFTEST_HARNESS_H */
 
 /* ------------------------------------------------------------------------
  * Asserting forms
