@@ -204,14 +204,23 @@ static int ioasidfd_hwpt_attach(struct ioasidfd_iopt *iopt,
 	hwpt->ops = ops;
 	hwpt->iopt = iopt;
 	hwpt->prot = attach->idev->prot;
-	/* Fill before attaching: the device never sees a partial table. */
-	rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);
-	if (rc)
-		goto err_free;
+	/*
+	 * Attach the empty table, then fill it: Linux 6.1's SMMUv3 driver
+	 * builds a domain's page table at its first attach, and both it and
+	 * VT-d fix the aperture only then.  Until the fill is done the
+	 * device's DMA faults, as it did before.
+	 */
 	attach->hwpt = hwpt;
 	rc = ops->attach(attach);
 	if (rc)
 		goto err_free;
+	rc = ioasidfd_iopt_check_device(iopt, attach->idev);
+	if (!rc)
+		rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);
+	if (rc) {
+		ops->detach(attach);
+		goto err_free;
+	}
 	list_add_tail(&hwpt->item, &iopt->hwpts);
 	ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
 out:

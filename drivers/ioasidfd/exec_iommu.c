@@ -107,6 +107,19 @@ static int ioasidfd_iommu_fault(struct iommu_fault *evt, void *data)
 	return 0;
 }
 
+static void ioasidfd_iommu_geometry(struct ioasidfd_device *idev,
+				    struct iommu_domain *domain)
+{
+	idev->pgsize_bitmap = domain->pgsize_bitmap;
+	if (domain->geometry.force_aperture) {
+		idev->aperture.start = domain->geometry.aperture_start;
+		idev->aperture.last = domain->geometry.aperture_end;
+	} else {
+		idev->aperture.start = 0;
+		idev->aperture.last = U64_MAX;
+	}
+}
+
 static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 {
 	struct device *dev = idev->dev;
@@ -121,19 +134,28 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	if (IS_ERR(idev->group))
 		return PTR_ERR(idev->group);
 
-	/* Page sizes and aperture are those of the domains we will use. */
+	/*
+	 * Page sizes and aperture are those of the domains we will use.  The
+	 * 6.1 VT-d and SMMUv3 drivers fix a domain's aperture (and SMMUv3 its
+	 * page sizes) at its first attach, so attach an empty domain for a
+	 * moment: the caller owns the group's DMA, which stays blocked.  If
+	 * the group is busy (another device of it is attached, or it is in a
+	 * type1 container) the figures are refined at the device's attach.
+	 */
 	domain = iommu_domain_alloc(dev->bus);
 	if (!domain) {
 		rc = -ENODEV;
 		goto err_group;
 	}
-	idev->pgsize_bitmap = domain->pgsize_bitmap;
-	if (domain->geometry.force_aperture) {
-		idev->aperture.start = domain->geometry.aperture_start;
-		idev->aperture.last = domain->geometry.aperture_end;
+	if (!iommu_attach_group(domain, iommu_group)) {
+		ioasidfd_iommu_geometry(idev, domain);
+		iommu_detach_group(domain, iommu_group);
 	} else {
-		idev->aperture.start = 0;
-		idev->aperture.last = U64_MAX;
+		/* Devices of a group share its attachment: same figures. */
+		mutex_lock(&idev->group->lock);
+		ioasidfd_iommu_geometry(idev, idev->group->rid_hwpt ?
+					idev->group->rid_hwpt->domain : domain);
+		mutex_unlock(&idev->group->lock);
 	}
 	iommu_domain_free(domain);
 
@@ -247,10 +269,16 @@ static void ioasidfd_iommu_unmap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 
 static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 {
+	struct iommu_domain *domain = attach->hwpt->domain;
+	int rc;
+
 	if (WARN_ON(attach->pasid != IOASIDFD_PASID_RID))
 		return -EOPNOTSUPP;
-	return iommu_attach_group(attach->hwpt->domain,
-				  attach->idev->group->iommu_group);
+	rc = iommu_attach_group(domain, attach->idev->group->iommu_group);
+	if (!rc)
+		/* The figures of an attached domain are final. */
+		ioasidfd_iommu_geometry(attach->idev, domain);
+	return rc;
 }
 
 static void ioasidfd_iommu_detach(struct ioasidfd_attach *attach)
