@@ -40,6 +40,8 @@
  * @closed: the file is released: nothing is queued any more
  * @waiters: id -> struct ioasidfd_fault_waiter of recoverable faults
  *           waiting for a response (the xarray has its own lock)
+ * @next_id: ids are handed out cyclically, so that a late answer to an old
+ *           fault does not land on a new one
  */
 struct ioasidfd_fault_queue {
 	refcount_t refs;
@@ -55,6 +57,7 @@ struct ioasidfd_fault_queue {
 	u32 seq;
 	bool closed;
 	struct xarray waiters;
+	u32 next_id;
 };
 
 struct ioasidfd_fault_rec {
@@ -145,7 +148,8 @@ static u32 ioasidfd_fault_deliver(struct ioasidfd_fault_queue *q,
 		if (waiter)
 			init_completion(&waiter->done);
 		if (!waiter ||
-		    xa_alloc(&q->waiters, &id, waiter, xa_limit_32b, GFP_KERNEL)) {
+		    xa_alloc_cyclic(&q->waiters, &id, waiter, xa_limit_32b,
+				    &q->next_id, GFP_KERNEL) < 0) {
 			/* Cannot wait: deliver it as a fault that was aborted. */
 			kfree(waiter);
 			waiter = NULL;
@@ -407,7 +411,7 @@ int ioasidfd_fault_queue_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 	struct file *file;
 	int fd, rc;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (cmd->depth > IOASIDFD_FAULT_DEPTH_MAX)
 		return -ERANGE;
@@ -463,7 +467,7 @@ int ioasidfd_set_fault_queue_ioctl(struct ioasidfd_ucmd *ucmd)
 	struct ioasidfd_iopt *iopt;
 	int rc = 0;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (cmd->fault_fd != -1) {
 		struct fd f = fdget(cmd->fault_fd);

@@ -114,9 +114,9 @@ static const struct ioasidfd_op ioasidfd_ops[] = {
 	IOASIDFD_OP(IOASID_CMD_UNMAP, ioasidfd_unmap_ioctl,
 		    struct ioasid_unmap, length),
 	IOASIDFD_OP(IOASID_CMD_FAULT_QUEUE_ALLOC, ioasidfd_fault_queue_alloc_ioctl,
-		    struct ioasid_fault_queue_alloc, out_fault_fd),
+		    struct ioasid_fault_queue_alloc, __reserved),
 	IOASIDFD_OP(IOASID_CMD_SET_FAULT_QUEUE, ioasidfd_set_fault_queue_ioctl,
-		    struct ioasid_set_fault_queue, fault_fd),
+		    struct ioasid_set_fault_queue, __reserved),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,

@@ -405,13 +405,16 @@ struct ioasid_unmap {
  * @size: sizeof(struct ioasid_fault_queue_alloc)
  * @flags: must be 0
  * @depth: most records queued at once; 0 for the default (256), at most 4096
+ *         (ERANGE above)
  * @out_fault_fd: the new fault queue fd (close-on-exec)
+ * @__reserved: must be 0
  */
 struct ioasid_fault_queue_alloc {
 	__u32 size;
 	__u32 flags;
 	__u32 depth;
 	__s32 out_fault_fd;
+	__u32 __reserved;
 };
 
 #define IOASID_FAULT_QUEUE_ALLOC _IO(IOASID_TYPE, IOASID_CMD_FAULT_QUEUE_ALLOC)
@@ -423,6 +426,7 @@ struct ioasid_fault_queue_alloc {
  * @pasid: the IOASID
  * @fault_fd: a fault queue fd allocated from the same /dev/ioasid fd, or -1
  *            to stop routing the IOASID's faults anywhere
+ * @__reserved: must be 0
  *
  * Errors: EBADF if @fault_fd is not open; EINVAL if it is not a fault queue
  * of this /dev/ioasid fd; ENOENT for an unknown @pasid.
@@ -432,6 +436,7 @@ struct ioasid_set_fault_queue {
 	__u32 flags;
 	__u32 pasid;
 	__s32 fault_fd;
+	__u32 __reserved;
 };
 
 #define IOASID_SET_FAULT_QUEUE	_IO(IOASID_TYPE, IOASID_CMD_SET_FAULT_QUEUE)
