@@ -36,6 +36,7 @@ FIXTURE(badinput) {
 	__u64 unmap_iova;	/* for UNMAP */
 	unsigned char *caps;	/* GET_INFO capability buffer, a page */
 	unsigned char *area;	/* 4 pages: rw rw ro none */
+	int fault_fd;		/* for SET_FAULT_QUEUE */
 	unsigned char cmd[CMD_BUF] __attribute__((aligned(8)));
 };
 
@@ -181,6 +182,60 @@ static void ok_unmap(struct __test_metadata *_metadata,
 			      4 * self->pg);
 }
 
+static void prep_fqalloc(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(badinput) *self, void *cmd)
+{
+	struct ioasid_fault_queue_alloc *c = cmd;
+
+	c->size = sizeof(*c);
+	c->depth = 16;
+}
+
+static void ok_fqalloc(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(badinput) *self, const void *cmd)
+{
+	const struct ioasid_fault_queue_alloc *c = cmd;
+	struct ioasid_fault_queue_info info = { .size = sizeof(info) };
+
+	ASSERT_LE(0, c->out_fault_fd);
+	ASSERT_EQ(0, ioctl(c->out_fault_fd, IOASID_FAULT_QUEUE_INFO, &info));
+	ASSERT_EQ(16, info.out_depth);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(c->out_fault_fd, F_GETFD) & FD_CLOEXEC);
+	close(c->out_fault_fd);
+}
+
+static void prep_setfq(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(badinput) *self, void *cmd)
+{
+	struct ioasid_fault_queue_alloc qa = { .size = sizeof(qa) };
+	struct ioasid_set_fault_queue *c = cmd;
+
+	if (self->fault_fd < 0) {
+		ASSERT_EQ(0, ioctl(self->t.fd, IOASID_FAULT_QUEUE_ALLOC, &qa));
+		self->fault_fd = qa.out_fault_fd;
+	}
+	c->size = sizeof(*c);
+	c->pasid = self->pasid;
+	c->fault_fd = self->fault_fd;
+}
+
+static void ok_setfq(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(badinput) *self, const void *cmd)
+{
+	struct ioasid_set_fault_queue unroute = {
+		.size = sizeof(unroute),
+		.pasid = self->pasid,
+		.fault_fd = -1,
+	};
+
+	/* Routing holds the queue: it outlives its fd until unrouted. */
+	ASSERT_EQ(0, close(self->fault_fd));
+	self->fault_fd = -1;
+	ASSERT_EQ(1, test_counter(CNT_FAULTQ));
+	ASSERT_EQ(0, ioctl(self->t.fd, IOASID_SET_FAULT_QUEUE, &unroute));
+	ASSERT_EQ(0, test_counter(CNT_FAULTQ));
+}
+
 #define CMD_VARIANT(_name, _nr, _struct, _last, _flags, _out)		\
 	FIXTURE_VARIANT_ADD(badinput, _name) {				\
 		.nr = _nr,						\
@@ -205,6 +260,10 @@ CMD_VARIANT(map, IOASID_MAP, struct ioasid_map, iova,
 	    IOASID_MAP_READ | IOASID_MAP_WRITE | IOASID_MAP_FIXED_IOVA, true);
 CMD_VARIANT(unmap, IOASID_UNMAP, struct ioasid_unmap, length,
 	    IOASID_UNMAP_ALL, true);
+CMD_VARIANT(fqalloc, IOASID_FAULT_QUEUE_ALLOC, struct ioasid_fault_queue_alloc,
+	    __reserved, 0, true);
+CMD_VARIANT(setfq, IOASID_SET_FAULT_QUEUE, struct ioasid_set_fault_queue,
+	    __reserved, 0, false);
 
 FIXTURE_SETUP(badinput)
 {
@@ -221,10 +280,13 @@ FIXTURE_SETUP(badinput)
 	test_ioasid_alloc(self->t.fd, &self->victim);
 	test_ioasid_map_fixed(self->t.fd, self->pasid, self->mem, self->pg, 0);
 	self->next_iova = SZ_1M;
+	self->fault_fd = -1;
 }
 
 FIXTURE_TEARDOWN(badinput)
 {
+	if (self->fault_fd >= 0)
+		close(self->fault_fd);
 	tctx_teardown(_metadata, &self->t);
 }
 
@@ -560,14 +622,14 @@ TEST_F(numbers, unknown_numbers_are_enotty)
 	test_ioasid_alloc(self->t.fd, &pasid);
 	*(__u32 *)buf = 64;
 	/* the reserved /dev/ioasid range, device-side range, and beyond */
-	for (nr = IOASID_CMD_UNMAP + 1; nr <= 0xff; nr++) {
+	for (nr = IOASID_CMD_SET_FAULT_QUEUE + 1; nr <= 0xff; nr++) {
 		ASSERT_EQ(-1, ioctl(self->t.fd, _IO(IOASID_TYPE, nr), buf));
 		ASSERT_EQ(ENOTTY, errno) {
 			TH_LOG("nr %#x: %s", nr, strerror(errno));
 		}
 	}
 	/* another ioctl type with the numbers of real commands */
-	for (nr = 0; nr <= IOASID_CMD_UNMAP; nr++) {
+	for (nr = 0; nr <= IOASID_CMD_SET_FAULT_QUEUE; nr++) {
 		ASSERT_EQ(-1, ioctl(self->t.fd, _IO(IOASID_TYPE + 1, nr), buf));
 		ASSERT_EQ(ENOTTY, errno);
 		ASSERT_EQ(-1, ioctl(self->t.fd, _IO(IOASID_TYPE - 1, nr), buf));

@@ -12,9 +12,9 @@
 # closed, and unload.  Then the kernel log must hold no WARN/BUG (the
 # module WARNs at exit about any counter left non-zero).
 #
-# ioasidfd_vfio.ko depends on ioasidfd.ko: if it is loaded it is unloaded
-# first and loaded again at the end.  Both modules are left as found:
-# loaded or not, with the parameter values they had.
+# ioasidfd_vfio.ko and ioasidfd_test.ko depend on ioasidfd.ko: those loaded
+# are unloaded first and loaded again at the end.  Every module is left as
+# found: loaded or not, with the parameter values it had.
 #
 # Environment: IOASID_RELOAD_CYCLES (default 100), IOASID_MODULES (the
 # directory holding the .ko files, default /modules as in the test bed).
@@ -25,7 +25,7 @@ npasids=32
 here=$(cd "$(dirname "$0")" && pwd)
 helper=$here/21_reload_cycle
 core=ioasidfd
-vfio=ioasidfd_vfio
+deps="ioasidfd_vfio ioasidfd_test"
 counters=/sys/kernel/debug/ioasidfd/counters
 max_failures=3
 
@@ -75,28 +75,30 @@ fi
 echo "1..$((cycles + 3))"
 
 # --- the state to leave behind --------------------------------------------------
-core_was=0 vfio_was=0 core_params='' vfio_params=''
+core_was=0 core_params='' loaded_deps=''
 if is_loaded $core; then
 	core_was=1
 	core_params=$(params_of $core)
 fi
-if is_loaded $vfio; then
-	vfio_was=1
-	vfio_params=$(params_of $vfio)
-fi
-diag "$core: loaded=$core_was $core_params; $vfio: loaded=$vfio_was $vfio_params"
+for dep in $deps; do
+	if is_loaded "$dep"; then
+		loaded_deps="$loaded_deps $dep"
+		eval "params_$dep=\"\$(params_of $dep)\""
+	fi
+done
+diag "$core: loaded=$core_was $core_params; dependents loaded:${loaded_deps:- none}"
 splats_before=$(splats)
 
-# --- ioasidfd_vfio out of the way ----------------------------------------------
-if [ $vfio_was = 1 ]; then
-	if out=$(rmmod $vfio 2>&1); then
-		ok "unload $vfio before the cycles"
-	else
-		not_ok "unload $vfio before the cycles"
-		diag "rmmod $vfio: $out"
-	fi
+# --- dependent modules out of the way -------------------------------------------
+why=''
+for dep in $loaded_deps; do
+	out=$(rmmod "$dep" 2>&1) || why="${why:+$why; }rmmod $dep: $out"
+done
+if [ -n "$why" ]; then
+	not_ok "unload the dependent modules before the cycles"
+	diag "$why"
 else
-	ok "unload $vfio before the cycles # SKIP $vfio is not loaded"
+	ok "unload the dependent modules before the cycles:${loaded_deps:- none loaded}"
 fi
 
 # --- the cycles -----------------------------------------------------------------
@@ -149,19 +151,24 @@ fi
 if [ $core_was = 0 ] && is_loaded $core; then
 	out=$(rmmod $core 2>&1) || why="rmmod $core: $out"
 fi
-if [ $vfio_was = 1 ] && ! is_loaded $vfio; then
-	if vfio_ko=$(ko_of $vfio); then
+for dep in $loaded_deps; do
+	is_loaded "$dep" && continue
+	if ko=$(ko_of "$dep"); then
+		eval "dep_params=\$params_$dep"
 		# shellcheck disable=SC2086
-		out=$(insmod "$vfio_ko" $vfio_params 2>&1) ||
-			why="${why:+$why; }insmod $vfio: $out"
+		out=$(insmod "$ko" $dep_params 2>&1) ||
+			why="${why:+$why; }insmod $dep: $out"
 	else
-		why="${why:+$why; }no .ko for $vfio in $moddir"
+		why="${why:+$why; }no .ko for $dep in $moddir"
 	fi
-fi
+done
 [ $core_was = 1 ] && [ "$(params_of $core)" != "$core_params" ] &&
 	why="${why:+$why; }$core parameters now: $(params_of $core)"
-[ $vfio_was = 1 ] && [ "$(params_of $vfio)" != "$vfio_params" ] &&
-	why="${why:+$why; }$vfio parameters now: $(params_of $vfio)"
+for dep in $loaded_deps; do
+	eval "dep_params=\$params_$dep"
+	[ "$(params_of "$dep")" != "$dep_params" ] &&
+		why="${why:+$why; }$dep parameters now: $(params_of "$dep")"
+done
 if [ -z "$why" ]; then
 	ok "modules left as found"
 else

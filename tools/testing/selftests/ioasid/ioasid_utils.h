@@ -396,6 +396,8 @@ enum {
 	CNT_DEVICES,
 	CNT_ATTACHMENTS,
 	CNT_GROUPS,
+	CNT_FAULTQ,
+	CNT_FAULT_RECORDS,
 	CNT_NR,
 };
 
@@ -411,6 +413,8 @@ static const char *const ioasid_cnt_names[CNT_NR] = {
 	[CNT_DEVICES] = "devices",
 	[CNT_ATTACHMENTS] = "attachments",
 	[CNT_GROUPS] = "groups",
+	[CNT_FAULTQ] = "fault_queues",
+	[CNT_FAULT_RECORDS] = "fault_records",
 };
 
 struct ioasid_counters {
