@@ -5,7 +5,8 @@
 #   make                    build the modules for amd64 (build/amd64/)
 #   make ARCH=arm64         cross-build for arm64 (build/arm64/)
 #   make C=1 / make W=1     sparse / extra warnings, as in the kernel tree
-#   make selftests          build the kselftest suite and tools (static)
+#   make selftests          build the kselftest suite (static programs)
+#   make tools              build the demo and the benchmarks (static)
 #   make check              checkpatch --strict on the module sources
 #   make demo               build, boot the VT-d guest, run a short demo
 #   make test               the full suite in both guests (what CI runs)
@@ -37,7 +38,7 @@ MIRROR := Kbuild drivers include
 KBUILD_ARGS := -C $(KDIR) M=$(BUILD) ARCH=$(ARCH) \
 	$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
-.PHONY: all modules prepare kcache selftests check demo test clean
+.PHONY: all modules prepare kcache selftests tools check demo test clean
 
 all: modules
 
@@ -61,6 +62,10 @@ modules: prepare
 selftests: kcache
 	$(MAKE) -C tools/testing/selftests/ioasid ARCH=$(ARCH) OUTPUT=$(BUILD)/tests \
 		KSFT_DIR=$(shell $(TOP)/scripts/kernel-cache --print-src)/tools/testing/selftests
+
+tools:
+	$(MAKE) -C tools/ioasid-demo ARCH=$(ARCH)
+	$(MAKE) -C tools/ioasid-bench ARCH=$(ARCH)
 
 check: kcache
 	$(TOP)/scripts/checkpatch
