@@ -2,18 +2,22 @@
 /*
  * /dev/ioasid: contexts, IOASIDs and their PASIDs.
  *
- * Life of an IOASID, as seen in its context's ioas_xa:
+ * Every PASID the module holds is in one global xarray, ioasidfd_pasids,
+ * which is also the map from PASID to IOASID:
  *
- *   ALLOC     reserve the index, copy the PASID out, then store the IOASID;
- *             the stored entry owns a reference (live)
- *   DESTROY   set DESTROYED under the xarray lock, wipe the translation, drop
- *             the entry's reference.  If devices still hold the IOASID the
- *             entry stays as a weak pointer (parked): lookups skip it, the
- *             PASID stays allocated
- *   release   the last reference erases the entry, then frees the PASID
+ *   ALLOC     claim a PASID (its entry says "reserved": lookups find
+ *             nothing), copy it out, put the IOASID on its context's live
+ *             list (that reference makes it live), then store the IOASID
+ *             in the entry
+ *   DESTROY   set DESTROYED, wipe the translation, take the IOASID off the
+ *             live list and drop that reference.  If devices still hold the
+ *             IOASID its entry stays (parked): lookups skip it and the PASID
+ *             is not handed out again
+ *   release   the last reference gives the PASID back: first to the kernel's
+ *             allocator, then the entry goes
  *
- * A PASID is therefore in ioas_xa exactly while it is allocated to the
- * context, and no other context can be handed it in the meantime.
+ * A lookup by a context only finds its own live IOASIDs: another context's
+ * PASID is ENOENT, as is a parked one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,8 +49,8 @@ static struct kmem_cache *ioasidfd_ioas_cache;
  * Debian's arm64 kernel has no PASID allocator (no IOASID, no SMMUv3 SVA):
  * nothing there hands out PASIDs, and the record alone is the allocator.
  */
-static DEFINE_XARRAY_ALLOC(ioasidfd_pasids);
-#define IOASIDFD_PASID_OURS	xa_mk_value(1)
+static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
+#define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
 #define IOASIDFD_PASID_FOREIGN	xa_mk_value(2)
 
 #if IS_ENABLED(CONFIG_IOASID)
@@ -115,7 +119,7 @@ static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
 	u32 pasid;
 
 	for (;;) {
-		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_OURS,
+		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
 			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
 			if (purged || !ioasidfd_pasid_purge(min, max))
 				return 0;
@@ -129,6 +133,7 @@ static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
 	}
 }
 
+/* Gives a PASID back; the kernel's first, so it is never seen as foreign. */
 static void ioasidfd_pasid_free(u32 pasid)
 {
 	ioasidfd_pasid_unclaim(pasid);
@@ -194,7 +199,8 @@ int ioasidfd_ctx_open(struct ioasidfd_ctx **out)
 		return rc;
 	}
 	refcount_set(&ctx->users, 1);
-	xa_init_flags(&ctx->ioas_xa, XA_FLAGS_ACCOUNT);
+	spin_lock_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->live);
 	ioasidfd_count(IOASIDFD_CNT_CTX, 1);
 	*out = ctx;
 	return 0;
@@ -208,8 +214,7 @@ void ioasidfd_ctx_put(struct ioasidfd_ctx *ctx)
 {
 	if (!refcount_dec_and_test(&ctx->users))
 		return;
-	WARN_ON(!xa_empty(&ctx->ioas_xa) || atomic_read(&ctx->nr_ioas));
-	xa_destroy(&ctx->ioas_xa);
+	WARN_ON(!list_empty(&ctx->live) || atomic_read(&ctx->nr_ioas));
 	ioasidfd_user_put(ctx->user);
 	kfree(ctx);
 	ioasidfd_count(IOASIDFD_CNT_CTX, -1);
@@ -234,8 +239,7 @@ static void ioasidfd_ioas_release(struct kref *kref)
 	WARN_ON(!test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags));
 
 	ioasidfd_iopt_release(ioas->iopt);
-	/* Erase before freeing the PASID: it may be handed out right after. */
-	xa_cmpxchg(&ctx->ioas_xa, ioas->pasid, ioas, NULL, 0);
+	/* From here on the PASID may be handed out again. */
 	ioasidfd_pasid_free(ioas->pasid);
 	atomic_dec(&ctx->user->nr);
 	atomic_dec(&ctx->nr_ioas);
@@ -273,13 +277,20 @@ u32 ioasidfd_ioas_pasid(const struct ioasidfd_ioas *ioas)
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_ioas_pasid, IOASIDFD);
 
+/* The IOASID of a registry entry, or NULL for a reserved/foreign PASID. */
+static struct ioasidfd_ioas *ioasidfd_entry_ioas(void *entry)
+{
+	return entry && !xa_is_value(entry) ? entry : NULL;
+}
+
 struct ioasidfd_ioas *ioasidfd_ioas_lookup(struct ioasidfd_ctx *ctx, u32 pasid)
 {
 	struct ioasidfd_ioas *ioas;
 
 	rcu_read_lock();
-	ioas = xa_load(&ctx->ioas_xa, pasid);
-	if (ioas && (test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags) ||
+	ioas = ioasidfd_entry_ioas(xa_load(&ioasidfd_pasids, pasid));
+	if (ioas && (ioas->ctx != ctx ||
+		     test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags) ||
 		     !kref_get_unless_zero(&ioas->kref)))
 		ioas = NULL;
 	rcu_read_unlock();
@@ -329,10 +340,11 @@ struct ioasidfd_iopt *ioasidfd_ioas_iopt(struct ioasidfd_ioas *ioas)
 
 /*
  * Take an IOASID out of service: called once, by whoever set DESTROYED.
- * Consumes the reference of the live xarray entry.
+ * Consumes the reference of the live list.
  */
 static void ioasidfd_ioas_kill(struct ioasidfd_ioas *ioas)
 {
+	struct ioasidfd_ctx *ctx = ioas->ctx;
 	struct ioasidfd_iopt *iopt;
 
 	/*
@@ -346,6 +358,9 @@ static void ioasidfd_ioas_kill(struct ioasidfd_ioas *ioas)
 	if (iopt)
 		ioasidfd_iopt_wipe(iopt);
 
+	spin_lock(&ctx->lock);
+	list_del_init(&ioas->ctx_item);
+	spin_unlock(&ctx->lock);
 	ioasidfd_count(IOASIDFD_CNT_IOAS, -1);
 	if (kref_read(&ioas->kref) > 1) {
 		set_bit(IOASIDFD_IOAS_PARKED, &ioas->flags);
@@ -360,22 +375,35 @@ static struct ioasidfd_ioas *ioasidfd_ioas_take(struct ioasidfd_ctx *ctx,
 {
 	struct ioasidfd_ioas *ioas;
 
-	xa_lock(&ctx->ioas_xa);
-	ioas = xa_load(&ctx->ioas_xa, pasid);
-	if (ioas && test_and_set_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags))
+	/*
+	 * Whoever sets DESTROYED on a live IOASID owns its live reference, so
+	 * it stays valid once out of the RCU read side.
+	 */
+	rcu_read_lock();
+	ioas = ioasidfd_entry_ioas(xa_load(&ioasidfd_pasids, pasid));
+	if (ioas && (ioas->ctx != ctx ||
+		     test_and_set_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags)))
 		ioas = NULL;
-	xa_unlock(&ctx->ioas_xa);
+	rcu_read_unlock();
 	return ioas;
 }
 
 void ioasidfd_ctx_release(struct ioasidfd_ctx *ctx)
 {
 	struct ioasidfd_ioas *ioas;
-	unsigned long index;
 
-	xa_for_each(&ctx->ioas_xa, index, ioas) {
-		ioas = ioasidfd_ioas_take(ctx, index);
-		if (ioas)
+	/* No ioctl runs any more: only this loop takes IOASIDs off the list. */
+	for (;;) {
+		spin_lock(&ctx->lock);
+		ioas = list_first_entry_or_null(&ctx->live, struct ioasidfd_ioas,
+						ctx_item);
+		if (ioas && WARN_ON(test_and_set_bit(IOASIDFD_IOAS_DESTROYED,
+						     &ioas->flags)))
+			list_del_init(&ioas->ctx_item);
+		spin_unlock(&ctx->lock);
+		if (!ioas)
+			break;
+		if (!list_empty(&ioas->ctx_item))
 			ioasidfd_ioas_kill(ioas);
 		cond_resched();
 	}
@@ -443,26 +471,22 @@ int ioasidfd_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 	kref_init(&ioas->kref);
 	ioas->ctx = ctx;
 
-	/* Reserve the index: lookups see nothing until the store below. */
-	rc = xa_reserve(&ctx->ioas_xa, ioas->pasid, GFP_KERNEL_ACCOUNT);
-	if (rc)
-		goto err_pasid;
-
 	/* The user learns the PASID before anyone can find the IOASID. */
 	cmd->out_pasid = ioas->pasid;
 	rc = ioasidfd_ucmd_respond(ucmd);
 	if (rc)
-		goto err_release;
+		goto err_pasid;
 
 	refcount_inc(&ctx->users);
 	ioasidfd_count(IOASIDFD_CNT_PASID, 1);
 	ioasidfd_count(IOASIDFD_CNT_IOAS, 1);
-	/* Cannot fail: the slot is reserved. */
-	xa_store(&ctx->ioas_xa, ioas->pasid, ioas, 0);
+	spin_lock(&ctx->lock);
+	list_add_tail(&ioas->ctx_item, &ctx->live);
+	spin_unlock(&ctx->lock);
+	/* Replaces the reserved entry: cannot fail. */
+	xa_store(&ioasidfd_pasids, ioas->pasid, ioas, 0);
 	return 0;
 
-err_release:
-	xa_release(&ctx->ioas_xa, ioas->pasid);
 err_pasid:
 	ioasidfd_pasid_free(ioas->pasid);
 err_free:
@@ -654,10 +678,9 @@ static const char *ioasidfd_mode_name(u32 mode)
 
 void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 {
-	struct ioasidfd_ioas *ioas;
 	unsigned long index;
-
 	unsigned int n = 0;
+	void *entry;
 
 	seq_printf(m, "ioasids:\t%d\n", atomic_read(&ctx->nr_ioas));
 	/*
@@ -666,16 +689,21 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 	 * by index, so it can leave the read side now and then.
 	 */
 	rcu_read_lock();
-	xa_for_each(&ctx->ioas_xa, index, ioas) {
-		struct ioasidfd_iopt *iopt = READ_ONCE(ioas->iopt);
-		bool parked = test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags);
+	xa_for_each(&ioasidfd_pasids, index, entry) {
+		struct ioasidfd_ioas *ioas = ioasidfd_entry_ioas(entry);
+		struct ioasidfd_iopt *iopt;
+		bool parked;
 
-		seq_printf(m, "ioasid:\t%u state:%s mode:%s refs:%u attach:%u mappings:%lu\n",
-			   ioas->pasid, parked ? "parked" : "live",
-			   ioasidfd_mode_name(iopt ? READ_ONCE(iopt->mode) : 0),
-			   kref_read(&ioas->kref),
-			   iopt ? READ_ONCE(iopt->nr_attach) : 0,
-			   iopt ? READ_ONCE(iopt->nr_areas) : 0);
+		if (ioas && ioas->ctx == ctx) {
+			iopt = READ_ONCE(ioas->iopt);
+			parked = test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags);
+			seq_printf(m, "ioasid:\t%u state:%s mode:%s refs:%u attach:%u mappings:%lu\n",
+				   ioas->pasid, parked ? "parked" : "live",
+				   ioasidfd_mode_name(iopt ? READ_ONCE(iopt->mode) : 0),
+				   kref_read(&ioas->kref),
+				   iopt ? READ_ONCE(iopt->nr_attach) : 0,
+				   iopt ? READ_ONCE(iopt->nr_areas) : 0);
+		}
 		if (!(++n % 1024)) {
 			rcu_read_unlock();
 			cond_resched();

@@ -12,8 +12,8 @@
  *
  * Pinning (pin_user_pages_fast()) runs with no ioasidfd lock held.
  *
- * The xarray lock of ioasidfd_ctx::ioas_xa and ioasidfd_users_lock are
- * leaves: nothing sleeps or takes another lock under them.
+ * ioasidfd_ctx::lock, the lock of the PASID xarray and ioasidfd_users_lock
+ * are leaves: nothing sleeps or takes another lock under them.
  */
 #ifndef __IOASIDFD_PRIVATE_H
 #define __IOASIDFD_PRIVATE_H
@@ -52,18 +52,17 @@ struct ioasidfd_user {
  *         release; one is held by each in-kernel user (ioasidfd_ctx_fdget())
  *         and by each IOASID allocated from this context, live or parked.
  *         The struct is freed when it drops to zero.
- * @ioas_xa: PASID -> IOASID, for every PASID the context holds.  The entry
- *           of a live IOASID owns one reference on it.  Once DESTROYED is set
- *           (under the xarray lock) the entry is weak: it only says the PASID
- *           is parked, and the IOASID's release erases it.  Lookups are RCU
- *           (xa_load(), skip DESTROYED, kref_get_unless_zero()).  An ALLOC
- *           in progress reserves its index, which lookups see as empty.
+ * @lock: protects @live
+ * @live: the live IOASIDs (struct ioasidfd_ioas::ctx_item); the list owns a
+ *        reference on each.  The PASID xarray of ioas.c maps PASIDs to
+ *        IOASIDs for lookups, parked ones included
  * @nr_ioas: PASIDs this context holds, live and parked, for the per-fd quota
  * @user: per-user accounting, shared with the user's other contexts
  */
 struct ioasidfd_ctx {
 	refcount_t users;
-	struct xarray ioas_xa;
+	spinlock_t lock; /* see the kernel-doc above */
+	struct list_head live;
 	atomic_t nr_ioas;
 	struct ioasidfd_user *user;
 };
@@ -76,7 +75,7 @@ enum {
 
 /**
  * struct ioasidfd_ioas - one IOASID
- * @kref: references.  The context's @ioas_xa entry owns one while the IOASID
+ * @kref: references.  The context's live list owns one while the IOASID
  *        is live; each device attachment owns one; in-kernel users take
  *        short-term ones with ioasidfd_ioas_get().  At zero the PASID returns
  *        to the allocator and the memory is freed after an RCU grace period.
@@ -87,6 +86,7 @@ enum {
  * @iopt: translation state, allocated on first use and installed with
  *        cmpxchg(); NULL while the IOASID has never been used.  It lives as
  *        long as the IOASID.
+ * @ctx_item: on the context's live list, under its lock; empty once DESTROYED
  * @rcu: deferred free, for RCU lookups
  *
  * Kept small on purpose: an idle IOASID is this struct and its PASID.
@@ -97,6 +97,7 @@ struct ioasidfd_ioas {
 	unsigned long flags;
 	struct ioasidfd_ctx *ctx;
 	struct ioasidfd_iopt *iopt;
+	struct list_head ctx_item;
 	struct rcu_head rcu;
 };
 
