@@ -1390,7 +1390,7 @@ static double traced_op(int op, enum side_kind s, void *va,
 	return t;
 }
 
-#define MAX_COLS	6
+#define MAX_COLS	7
 #define TRACE_REPS	5
 
 /* A column: one operation traced TRACE_REPS times; medians per function */
@@ -1517,15 +1517,21 @@ static void trace_allow_pairs(struct trace_table *t, __u32 pasid,
 
 static void trace_allow_case(struct trace_table *t, bool *ok)
 {
-	__u32 pasid_empty, pasid_thp = 0;
+	__u32 pasid_empty, pasid_many, pasid_thp = 0;
 	struct trace_col *c;
-	int rc, r;
+	int rc, r, i;
 
 	rc = vfio_edu_disallow(&edu_io, pasid_bench, 0);
 	if (!rc)
 		rc = edu_ioasid_alloc(ioasid_fd, &pasid_empty);
+	if (!rc)
+		rc = edu_ioasid_alloc(ioasid_fd, &pasid_many);
+	for (i = 0; i < 64 && !rc; i++)
+		rc = edu_ioasid_map(ioasid_fd, pasid_many,
+				    bufs[B_4K].va + i * 64 * KiB, 64 * KiB,
+				    IOVA_BASE + i * 128 * KiB);
 	if (rc)
-		die("DISALLOW/ALLOC: %s", strerror(-rc));
+		die("DISALLOW/ALLOC/MAP: %s", strerror(-rc));
 	if (bufs[B_THP].ok && bufs[B_THP].len >= 16 * MiB) {
 		rc = edu_ioasid_alloc(ioasid_fd, &pasid_thp);
 		if (!rc)
@@ -1542,6 +1548,8 @@ static void trace_allow_case(struct trace_table *t, bool *ok)
 		c->reps++;
 	}
 	trace_allow_pairs(t, pasid_empty, "ALLOW (empty)", "DISALLOW (empty)", ok);
+	trace_allow_pairs(t, pasid_many, "ALLOW (64 maps)", "DISALLOW (64)", ok);
+	edu_ioasid_destroy(ioasid_fd, pasid_many);
 	if (pasid_thp) {
 		trace_allow_pairs(t, pasid_thp, "ALLOW (16M thp)", "DISALLOW (16M)",
 				  ok);
