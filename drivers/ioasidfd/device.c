@@ -468,6 +468,22 @@ void ioasidfd_device_destroy(struct ioasidfd_device *idev)
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_destroy, IOASIDFD);
 
 /**
+ * ioasidfd_device_msi_translated() - does the IOMMU translate the device's MSIs?
+ * @idev: the device
+ *
+ * Where it does (SMMUv3 with a GICv3 ITS: a software MSI window), the MSI
+ * doorbell is mapped into the domain the device is in when its MSIs are set
+ * up, so MSIs set up before an attachment do not reach the CPU after it.
+ *
+ * Return: true if so; constant for the device's life.
+ */
+bool ioasidfd_device_msi_translated(struct ioasidfd_device *idev)
+{
+	return idev->msi_translated;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_msi_translated, IOASIDFD);
+
+/**
  * ioasidfd_device_fault_target() - the IOASID a device's faulting request used
  * @idev: the device
  * @pasid: the PASID the request carried, or IOASIDFD_PASID_RID

@@ -52,8 +52,10 @@ static int ioasidfd_iommu_resv(struct ioasidfd_device *idev)
 		idev->resv[idev->nr_resv].start = region->start;
 		idev->resv[idev->nr_resv].last = region->start + region->length - 1;
 		idev->nr_resv++;
-		if (region->type == IOMMU_RESV_SW_MSI)
+		if (region->type == IOMMU_RESV_SW_MSI) {
 			idev->msi_base = region->start;
+			idev->msi_translated = true;
+		}
 	}
 out:
 	iommu_put_resv_regions(idev->dev, &regions);
@@ -210,7 +212,7 @@ static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *i
 	 * mapped in the domain when the device's MSIs are set up: give the
 	 * domain the software MSI window, as the VFIO type1 backend does.
 	 */
-	if (idev->msi_base) {
+	if (idev->msi_translated) {
 		rc = iommu_get_msi_cookie(hwpt->domain, idev->msi_base);
 		if (rc)
 			goto err_domain;

@@ -260,7 +260,10 @@ struct ioasidfd_group {
  * @aperture: IOVAs its IOMMU translates
  * @resv: IOVA ranges it must not use (reserved regions), sorted
  * @nr_resv: entries in @resv
- * @msi_base: IOVA of the software MSI window (IOMMU_RESV_SW_MSI), or 0
+ * @msi_base: IOVA of the software MSI window (IOMMU_RESV_SW_MSI), valid
+ *            with @msi_translated
+ * @msi_translated: the IOMMU translates the device's MSIs: their doorbell
+ *                  must be mapped in the device's domain
  * @prot: IOMMU_* bits for its mappings (IOMMU_CACHE when coherent)
  * @fault_handler: the IOMMU driver reports the device's faults to us
  * @priv: executor data
@@ -280,6 +283,7 @@ struct ioasidfd_device {
 	struct ioasid_iova_range *resv;
 	unsigned int nr_resv;
 	u64 msi_base;
+	bool msi_translated;
 	int prot;
 	bool fault_handler;
 	void *priv;

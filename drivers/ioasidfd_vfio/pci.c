@@ -40,13 +40,10 @@
  *        Set by open_device and cleared by close_device, which vfio core
  *        serialises (dev_set lock); the fd ioctls that use it can only run
  *        in between.
- * @msi_translated: the IOMMU translates the device's MSIs (see above); set
- *                  at probe, constant
  */
 struct ioasidfd_vfio_pci {
 	struct vfio_pci_core_device core_device;
 	struct ioasidfd_device *idev;
-	bool msi_translated;
 };
 
 static struct ioasidfd_vfio_pci *to_ioasidfd_vfio_pci(struct vfio_device *vdev)
@@ -106,7 +103,7 @@ static long ioasidfd_vfio_pci_allow(struct ioasidfd_vfio_pci *ipdev,
 	rc = ioasidfd_vfio_device_owned(&core->vdev);
 	if (rc)
 		return rc;
-	if (!ipdev->msi_translated)
+	if (!ioasidfd_device_msi_translated(ipdev->idev))
 		return ioasidfd_device_ioctl(ipdev->idev, IOASID_DEVICE_ALLOW, arg);
 
 	/* igate, held by VFIO_DEVICE_SET_IRQS, keeps MSIs off meanwhile. */
@@ -149,27 +146,6 @@ static const struct vfio_device_ops ioasidfd_vfio_pci_ops = {
 	.match = vfio_pci_core_match,
 };
 
-/* Does the group of @dev have a software MSI window (see the top)? */
-static int ioasidfd_vfio_pci_msi_translated(struct device *dev, bool *out)
-{
-	struct iommu_resv_region *region;
-	struct iommu_group *group;
-	LIST_HEAD(regions);
-	int rc;
-
-	group = iommu_group_get(dev);
-	if (!group)
-		return -ENODEV;
-	rc = iommu_get_group_resv_regions(group, &regions);
-	*out = false;
-	list_for_each_entry(region, &regions, list)
-		if (region->type == IOMMU_RESV_SW_MSI)
-			*out = true;
-	iommu_put_resv_regions(dev, &regions);
-	iommu_group_put(group);
-	return rc;
-}
-
 static int ioasidfd_vfio_pci_probe(struct pci_dev *pdev,
 				   const struct pci_device_id *id)
 {
@@ -180,9 +156,6 @@ static int ioasidfd_vfio_pci_probe(struct pci_dev *pdev,
 				  &pdev->dev, &ioasidfd_vfio_pci_ops);
 	if (IS_ERR(ipdev))
 		return PTR_ERR(ipdev);
-	rc = ioasidfd_vfio_pci_msi_translated(&pdev->dev, &ipdev->msi_translated);
-	if (rc)
-		goto err_put;
 	dev_set_drvdata(&pdev->dev, &ipdev->core_device);
 	rc = vfio_pci_core_register_device(&ipdev->core_device);
 	if (rc)

@@ -40,6 +40,7 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 int ioasidfd_device_detach(struct ioasidfd_device *idev, u32 pasid, u32 flags);
 long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
 			   unsigned long arg);
+bool ioasidfd_device_msi_translated(struct ioasidfd_device *idev);
 
 /* Reads a struct whose first __u32 is its size, with the uAPI size rules. */
 int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
