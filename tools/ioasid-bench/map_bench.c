@@ -394,7 +394,8 @@ static void buf_alloc(struct buf *b, enum backing kind, unsigned long long len)
 	b->kind = kind;
 	b->len = len;
 	b->thp_kb = -1;
-	b->base_len = len + (kind == B_THP ? HPAGE : 0);
+	/* Room to align @va to 2 MiB; hugetlb mappings are aligned already. */
+	b->base_len = len + (kind == B_HUGETLB ? 0 : HPAGE);
 	if (kind == B_HUGETLB) {
 		long need = len / HPAGE, nr = read_long(NR_HUGEPAGES);
 		long avail = read_long(FREE_HUGEPAGES);
@@ -424,6 +425,9 @@ static void buf_alloc(struct buf *b, enum backing kind, unsigned long long len)
 	}
 	b->base = p;
 	b->va = (char *)(((uintptr_t)p + HPAGE - 1) & ~(HPAGE - 1));
+	if (b->va + len > p + b->base_len)
+		die("buffer %p + %s does not fit its mapping at %p", b->va,
+		    size_str(len), p);
 	if (kind == B_4K && madvise(p, b->base_len, MADV_NOHUGEPAGE))
 		die("MADV_NOHUGEPAGE: %s", strerror(errno));
 	if (kind == B_THP && madvise(b->va, len, MADV_HUGEPAGE))
@@ -1165,7 +1169,6 @@ static const char *const traced[] = {
 	"vfio_lock_acct",		/* type1: accounting */
 	"__account_locked_vm",		/* RLIMIT_MEMLOCK, under the mmap lock */
 	"ioasidfd_iopt_usable",		/* ioasid MAP: usable IOVA ranges */
-	"sg_alloc_table_from_pages_segment", /* ioasid MAP: sg list per batch */
 	"iommu_map",			/* type1: one per contiguous run */
 	"iommu_map_sg",			/* ioasid: one per 8192 pages */
 	"__iommu_map",			/* both: one per contiguous run */
