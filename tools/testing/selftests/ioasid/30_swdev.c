@@ -462,6 +462,93 @@ TEST_F(swdev, map_after_allow)
 	munmap(late, SW_PAGE);
 }
 
+struct race {
+	int fd;
+	int dev;
+	uint32_t pasid;
+	volatile int stop;
+	long allows;
+	long dmas;
+	int unexpected;		/* an errno the contract does not allow */
+};
+
+static void *race_allow(void *arg)
+{
+	struct race *r = arg;
+	int rc;
+
+	while (!r->stop) {
+		rc = sw_allow(r->dev, r->fd, r->pasid, IOASID_DEVICE_PASID, 0);
+		if (!rc)
+			r->allows++;
+		else if (rc != -ENOENT && rc != -EBUSY)
+			r->unexpected = rc;
+		rc = sw_disallow(r->dev, r->pasid, IOASID_DEVICE_PASID);
+		if (rc && rc != -ENOENT)
+			r->unexpected = rc;
+	}
+	return NULL;
+}
+
+static void *race_dma(void *arg)
+{
+	struct race *r = arg;
+	struct ioasid_test_dma d = {};
+	char data[2 * SW_PAGE];
+
+	while (!r->stop) {
+		if (sw_dma(r->dev, r->pasid, IOASID_TEST_DMA_WRITE, IOVA, data,
+			   sizeof(data), &d))
+			r->unexpected = -errno;
+		else
+			r->dmas++;
+	}
+	return NULL;
+}
+
+/*
+ * ALLOW/DISALLOW and DMA on one device race with DESTROY of the IOASID:
+ * every call gets an answer of the contract, and nothing is left behind.
+ */
+TEST_F(swdev, race_allow_dma_destroy)
+{
+	long allows = 0, dmas = 0;
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		struct race r = { .fd = self->fd, .dev = self->dev };
+		struct timespec ts = { 0, (round % 5) * 2000 * 1000 };
+		pthread_t ta, td;
+		uint32_t pasid;
+
+		ASSERT_EQ(0, sw_alloc(self->fd, &pasid));
+		ASSERT_EQ(0, sw_map(self->fd, pasid, self->buf, NPAGES * SW_PAGE,
+				    IOVA, IOASID_MAP_READ | IOASID_MAP_WRITE));
+		r.pasid = pasid;
+		ASSERT_EQ(0, pthread_create(&ta, NULL, race_allow, &r));
+		ASSERT_EQ(0, pthread_create(&td, NULL, race_dma, &r));
+		nanosleep(&ts, NULL);
+		ASSERT_EQ(0, sw_destroy(self->fd, pasid));
+		nanosleep(&ts, NULL);
+		r.stop = 1;
+		pthread_join(ta, NULL);
+		pthread_join(td, NULL);
+		EXPECT_EQ(0, r.unexpected);
+		/* Once destroyed, it cannot be allowed any more. */
+		EXPECT_EQ(-ENOENT, sw_allow(self->dev, self->fd, pasid,
+					    IOASID_DEVICE_PASID, 0));
+		sw_disallow(self->dev, pasid, IOASID_DEVICE_PASID);
+		EXPECT_EQ(0, sw_counter("attachments"));
+		EXPECT_EQ(0, sw_counter("ioasids_parked"));
+		allows += r.allows;
+		dmas += r.dmas;
+	}
+	/* It raced: attachments were made and DMAs ran meanwhile. */
+	EXPECT_LT(0, allows);
+	EXPECT_LT(0, dmas);
+	TH_LOG("%ld ALLOWs and %ld DMAs raced with 20 DESTROYs", allows, dmas);
+}
+
 TEST_F(swdev, allow_errors)
 {
 	struct ioasid_device_allow big[2] = {};
