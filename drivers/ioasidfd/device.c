@@ -513,10 +513,10 @@ struct ioasidfd_ioas *ioasidfd_device_fault_target(struct ioasidfd_device *idev,
 	return ioas;
 }
 
-static int ioasidfd_device_info(struct ioasidfd_device *idev,
-				struct ioasidfd_ucmd *ucmd)
+static int ioasidfd_device_info(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_device_info *cmd = ucmd->cmd;
+	struct ioasidfd_device *idev = ucmd->idev;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
@@ -536,8 +536,7 @@ static int ioasidfd_device_info(struct ioasidfd_device *idev,
 	return ioasidfd_ucmd_respond(ucmd);
 }
 
-static int ioasidfd_device_allow(struct ioasidfd_device *idev,
-				 struct ioasidfd_ucmd *ucmd)
+static int ioasidfd_device_allow(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_device_allow *cmd = ucmd->cmd;
 	struct ioasidfd_ctx *ctx;
@@ -554,22 +553,33 @@ static int ioasidfd_device_allow(struct ioasidfd_device *idev,
 		rc = PTR_ERR(ioas);
 		goto out_ctx;
 	}
-	rc = ioasidfd_device_attach(idev, ioas, cmd->flags, cmd->cookie);
+	rc = ioasidfd_device_attach(ucmd->idev, ioas, cmd->flags, cmd->cookie);
 	ioasidfd_ioas_put(ioas);
 out_ctx:
 	ioasidfd_ctx_put(ctx);
 	return rc;
 }
 
-static int ioasidfd_device_disallow(struct ioasidfd_device *idev,
-				    struct ioasidfd_ucmd *ucmd)
+static int ioasidfd_device_disallow(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_device_disallow *cmd = ucmd->cmd;
 
 	if (cmd->flags & ~IOASID_DEVICE_PASID || cmd->__reserved)
 		return -EOPNOTSUPP;
-	return ioasidfd_device_detach(idev, cmd->pasid, cmd->flags);
+	return ioasidfd_device_detach(ucmd->idev, cmd->pasid, cmd->flags);
 }
+
+#define IOASIDFD_DEV_OP(_nr, _fn, _struct, _last) \
+	IOASIDFD_OP(IOASID_CMD_DEVICE_GET_INFO, _nr, _fn, _struct, _last)
+
+static const struct ioasidfd_op ioasidfd_device_ops[] = {
+	IOASIDFD_DEV_OP(IOASID_CMD_DEVICE_GET_INFO, ioasidfd_device_info,
+			struct ioasid_device_info, out_nr_pasid_attach),
+	IOASIDFD_DEV_OP(IOASID_CMD_DEVICE_ALLOW, ioasidfd_device_allow,
+			struct ioasid_device_allow, cookie),
+	IOASIDFD_DEV_OP(IOASID_CMD_DEVICE_DISALLOW, ioasidfd_device_disallow,
+			struct ioasid_device_disallow, __reserved),
+};
 
 /**
  * ioasidfd_device_ioctl() - the IOASID_DEVICE_* ioctls of a device fd
@@ -585,43 +595,9 @@ static int ioasidfd_device_disallow(struct ioasidfd_device *idev,
 long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
 			   unsigned long arg)
 {
-	union {
-		struct ioasid_device_info info;
-		struct ioasid_device_allow allow;
-		struct ioasid_device_disallow disallow;
-	} buf;
-	struct ioasidfd_ucmd ucmd = {
-		.ubuffer = (void __user *)arg,
-		.cmd = &buf,
-	};
-	int (*fn)(struct ioasidfd_device *idev, struct ioasidfd_ucmd *ucmd);
-	size_t min_size;
-	int rc;
+	struct ioasidfd_ucmd ucmd = { .idev = idev };
 
-	switch (cmd) {
-	case IOASID_DEVICE_GET_INFO:
-		fn = ioasidfd_device_info;
-		ucmd.cmd_size = sizeof(buf.info);
-		min_size = offsetofend(struct ioasid_device_info,
-				       out_nr_pasid_attach);
-		break;
-	case IOASID_DEVICE_ALLOW:
-		fn = ioasidfd_device_allow;
-		ucmd.cmd_size = sizeof(buf.allow);
-		min_size = offsetofend(struct ioasid_device_allow, cookie);
-		break;
-	case IOASID_DEVICE_DISALLOW:
-		fn = ioasidfd_device_disallow;
-		ucmd.cmd_size = sizeof(buf.disallow);
-		min_size = offsetofend(struct ioasid_device_disallow, __reserved);
-		break;
-	default:
-		return -ENOIOCTLCMD;
-	}
-	rc = ioasidfd_copy_cmd(&buf, ucmd.cmd_size, min_size, ucmd.ubuffer,
-			       &ucmd.user_size);
-	if (rc)
-		return rc;
-	return fn(idev, &ucmd);
+	return ioasidfd_dispatch(ioasidfd_device_ops, IOASID_CMD_DEVICE_GET_INFO,
+				 ARRAY_SIZE(ioasidfd_device_ops), &ucmd, cmd, arg);
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_ioctl, IOASIDFD);

@@ -288,10 +288,10 @@ static __poll_t ioasidfd_fault_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
-static int ioasidfd_fault_respond(struct ioasidfd_fault_queue *q,
-				  struct ioasidfd_ucmd *ucmd)
+static int ioasidfd_fault_respond(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_fault_respond *cmd = ucmd->cmd;
+	struct ioasidfd_fault_queue *q = ucmd->fq;
 	struct ioasidfd_fault_waiter *waiter;
 
 	if (cmd->flags)
@@ -307,10 +307,10 @@ static int ioasidfd_fault_respond(struct ioasidfd_fault_queue *q,
 	return 0;
 }
 
-static int ioasidfd_fault_info(struct ioasidfd_fault_queue *q,
-			       struct ioasidfd_ucmd *ucmd)
+static int ioasidfd_fault_info(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_fault_queue_info *cmd = ucmd->cmd;
+	struct ioasidfd_fault_queue *q = ucmd->fq;
 	struct ioasidfd_fault_waiter *waiter;
 	unsigned long index;
 	u32 waiting = 0;
@@ -329,40 +329,23 @@ static int ioasidfd_fault_info(struct ioasidfd_fault_queue *q,
 	return ioasidfd_ucmd_respond(ucmd);
 }
 
+#define IOASIDFD_FQ_OP(_nr, _fn, _struct, _last) \
+	IOASIDFD_OP(IOASID_CMD_FAULT_RESPOND, _nr, _fn, _struct, _last)
+
+static const struct ioasidfd_op ioasidfd_fault_ops[] = {
+	IOASIDFD_FQ_OP(IOASID_CMD_FAULT_RESPOND, ioasidfd_fault_respond,
+		       struct ioasid_fault_respond, code),
+	IOASIDFD_FQ_OP(IOASID_CMD_FAULT_QUEUE_INFO, ioasidfd_fault_info,
+		       struct ioasid_fault_queue_info, out_total),
+};
+
 static long ioasidfd_fault_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
-	struct ioasidfd_fault_queue *q = file->private_data;
-	union {
-		struct ioasid_fault_respond respond;
-		struct ioasid_fault_queue_info info;
-	} buf;
-	struct ioasidfd_ucmd ucmd = {
-		.ubuffer = (void __user *)arg,
-		.cmd = &buf,
-	};
-	size_t min_size;
-	int rc;
+	struct ioasidfd_ucmd ucmd = { .fq = file->private_data };
 
-	switch (cmd) {
-	case IOASID_FAULT_RESPOND:
-		ucmd.cmd_size = sizeof(buf.respond);
-		min_size = offsetofend(struct ioasid_fault_respond, code);
-		break;
-	case IOASID_FAULT_QUEUE_INFO:
-		ucmd.cmd_size = sizeof(buf.info);
-		min_size = offsetofend(struct ioasid_fault_queue_info, out_total);
-		break;
-	default:
-		return -ENOTTY;
-	}
-	rc = ioasidfd_copy_cmd(&buf, ucmd.cmd_size, min_size, ucmd.ubuffer,
-			       &ucmd.user_size);
-	if (rc)
-		return rc;
-	if (cmd == IOASID_FAULT_RESPOND)
-		return ioasidfd_fault_respond(q, &ucmd);
-	return ioasidfd_fault_info(q, &ucmd);
+	return ioasidfd_dispatch(ioasidfd_fault_ops, IOASID_CMD_FAULT_RESPOND,
+				 ARRAY_SIZE(ioasidfd_fault_ops), &ucmd, cmd, arg);
 }
 
 static int ioasidfd_fault_release(struct inode *inode, struct file *file)

@@ -319,14 +319,52 @@ extern unsigned int ioasidfd_max_per_fd;
 extern unsigned int ioasidfd_max_per_user;
 
 /* main.c */
+/**
+ * struct ioasidfd_ucmd - one ioctl being executed
+ * @ctx: the /dev/ioasid context (ioctls on /dev/ioasid)
+ * @idev: the device (device-side ioctls)
+ * @fq: the fault queue (fault queue ioctls)
+ * @ubuffer: the user's struct
+ * @user_size: its size as the user gave it
+ * @cmd: the kernel's validated copy
+ * @cmd_size: the kernel's struct size
+ */
 struct ioasidfd_ucmd {
 	struct ioasidfd_ctx *ctx;
+	struct ioasidfd_device *idev;
+	struct ioasidfd_fault_queue *fq;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
 	size_t cmd_size;
 };
 
+/**
+ * struct ioasidfd_op - one ioctl of a table, for ioasidfd_dispatch()
+ * @execute: the handler; it sees only the validated copy in @ucmd->cmd
+ * @size: sizeof() the kernel's struct
+ * @min_size: size of the first published version of the struct
+ */
+struct ioasidfd_op {
+	int (*execute)(struct ioasidfd_ucmd *ucmd);
+	u16 size;
+	u16 min_size;
+};
+
+/*
+ * An entry of a table whose first command number is _base; min_size is fixed
+ * forever by the last field of the struct's first version.
+ */
+#define IOASIDFD_OP(_base, _nr, _fn, _struct, _last)			\
+	[(_nr) - (_base)] = {						\
+		.execute = _fn,						\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+	}
+
+long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
+		       unsigned int count, struct ioasidfd_ucmd *ucmd,
+		       unsigned int cmd, unsigned long arg);
 int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd);
 
 /* ioas.c */

@@ -76,6 +76,7 @@ int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd)
 	return 0;
 }
 
+/* Big enough for the struct of every command the module knows. */
 union ioasidfd_cmd_buf {
 	struct ioasid_info info;
 	struct ioasid_alloc alloc;
@@ -84,68 +85,83 @@ union ioasidfd_cmd_buf {
 	struct ioasid_unmap unmap;
 	struct ioasid_fault_queue_alloc fault_queue_alloc;
 	struct ioasid_set_fault_queue set_fault_queue;
+	struct ioasid_device_info device_info;
+	struct ioasid_device_allow device_allow;
+	struct ioasid_device_disallow device_disallow;
+	struct ioasid_fault_respond fault_respond;
+	struct ioasid_fault_queue_info fault_queue_info;
 };
 
-struct ioasidfd_op {
-	int (*execute)(struct ioasidfd_ucmd *ucmd);
-	u16 size;
-	u16 min_size;
-};
+/**
+ * ioasidfd_dispatch() - run one ioctl of a command table
+ * @ops: the table; entry i is command number @base + i
+ * @base: the first command number of the table
+ * @count: entries in @ops
+ * @ucmd: the object(s) the command works on; the rest is filled in here
+ * @cmd: the ioctl number
+ * @arg: the user pointer
+ *
+ * Commands are _IO(IOASID_TYPE, nr): no size, no direction bits.  The user's
+ * struct is read once, here, with the size rules of the uAPI.
+ *
+ * Return: the handler's result, a size-rule error, or -ENOIOCTLCMD if the
+ * table has no such command (the VFS turns that into ENOTTY).
+ */
+long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
+		       unsigned int count, struct ioasidfd_ucmd *ucmd,
+		       unsigned int cmd, unsigned long arg)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	union ioasidfd_cmd_buf buf;
+	const struct ioasidfd_op *op;
+	int rc;
 
-/* min_size is fixed forever by the last field of the first version. */
-#define IOASIDFD_OP(_nr, _fn, _struct, _last)				\
-	[_nr] = {							\
-		.execute = _fn,						\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
-					  sizeof(union ioasidfd_cmd_buf)), \
-		.min_size = offsetofend(_struct, _last),		\
-	}
+	if (cmd != _IO(IOASID_TYPE, nr) || nr < base || nr - base >= count)
+		return -ENOIOCTLCMD;
+	op = &ops[nr - base];
+	if (!op->execute)
+		return -ENOIOCTLCMD;
+	if (WARN_ON_ONCE(op->size > sizeof(buf)))
+		return -ENOIOCTLCMD;
+
+	ucmd->ubuffer = (void __user *)arg;
+	ucmd->cmd = &buf;
+	ucmd->cmd_size = op->size;
+	rc = ioasidfd_copy_cmd(&buf, op->size, op->min_size, ucmd->ubuffer,
+			       &ucmd->user_size);
+	if (rc)
+		return rc;
+	return op->execute(ucmd);
+}
+
+#define IOASIDFD_CTX_OP(_nr, _fn, _struct, _last) \
+	IOASIDFD_OP(IOASID_CMD_GET_INFO, _nr, _fn, _struct, _last)
 
 static const struct ioasidfd_op ioasidfd_ops[] = {
-	IOASIDFD_OP(IOASID_CMD_GET_INFO, ioasidfd_info_ioctl,
-		    struct ioasid_info, out_caps_written),
-	IOASIDFD_OP(IOASID_CMD_ALLOC, ioasidfd_alloc_ioctl,
-		    struct ioasid_alloc, __reserved),
-	IOASIDFD_OP(IOASID_CMD_DESTROY, ioasidfd_destroy_ioctl,
-		    struct ioasid_destroy, __reserved),
-	IOASIDFD_OP(IOASID_CMD_MAP, ioasidfd_map_ioctl,
-		    struct ioasid_map, iova),
-	IOASIDFD_OP(IOASID_CMD_UNMAP, ioasidfd_unmap_ioctl,
-		    struct ioasid_unmap, length),
-	IOASIDFD_OP(IOASID_CMD_FAULT_QUEUE_ALLOC, ioasidfd_fault_queue_alloc_ioctl,
-		    struct ioasid_fault_queue_alloc, __reserved),
-	IOASIDFD_OP(IOASID_CMD_SET_FAULT_QUEUE, ioasidfd_set_fault_queue_ioctl,
-		    struct ioasid_set_fault_queue, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_GET_INFO, ioasidfd_info_ioctl,
+			struct ioasid_info, out_caps_written),
+	IOASIDFD_CTX_OP(IOASID_CMD_ALLOC, ioasidfd_alloc_ioctl,
+			struct ioasid_alloc, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_DESTROY, ioasidfd_destroy_ioctl,
+			struct ioasid_destroy, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_MAP, ioasidfd_map_ioctl,
+			struct ioasid_map, iova),
+	IOASIDFD_CTX_OP(IOASID_CMD_UNMAP, ioasidfd_unmap_ioctl,
+			struct ioasid_unmap, length),
+	IOASIDFD_CTX_OP(IOASID_CMD_FAULT_QUEUE_ALLOC,
+			ioasidfd_fault_queue_alloc_ioctl,
+			struct ioasid_fault_queue_alloc, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_SET_FAULT_QUEUE, ioasidfd_set_fault_queue_ioctl,
+			struct ioasid_set_fault_queue, __reserved),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
-	struct ioasidfd_ctx *ctx = file->private_data;
-	union ioasidfd_cmd_buf buf;
-	struct ioasidfd_ucmd ucmd = {
-		.ctx = ctx,
-		.ubuffer = (void __user *)arg,
-		.cmd = &buf,
-	};
-	const struct ioasidfd_op *op;
-	unsigned int nr = _IOC_NR(cmd);
-	int rc;
+	struct ioasidfd_ucmd ucmd = { .ctx = file->private_data };
 
-	/* Commands are _IO(IOASID_TYPE, nr): no size, no direction bits. */
-	if (cmd != _IO(IOASID_TYPE, nr) || nr >= ARRAY_SIZE(ioasidfd_ops))
-		return -ENOTTY;
-	op = &ioasidfd_ops[nr];
-	if (!op->execute)
-		return -ENOTTY;
-
-	rc = ioasidfd_copy_cmd(&buf, op->size, op->min_size, ucmd.ubuffer,
-			       &ucmd.user_size);
-	if (rc)
-		return rc;
-	ucmd.cmd_size = op->size;
-	return op->execute(&ucmd);
+	return ioasidfd_dispatch(ioasidfd_ops, IOASID_CMD_GET_INFO,
+				 ARRAY_SIZE(ioasidfd_ops), &ucmd, cmd, arg);
 }
 
 static int ioasidfd_fops_open(struct inode *inode, struct file *file)
