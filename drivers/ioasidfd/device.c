@@ -233,14 +233,32 @@ err_free:
 	return rc;
 }
 
+/**
+ * ioasidfd_hwpt_free() - free a page table no device uses
+ * @hwpt: the page table, on its iopt's list; the iopt lock is held
+ */
+void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->iopt->lock);
+	WARN_ON(hwpt->users);
+	list_del(&hwpt->item);
+	hwpt->ops->hwpt_free(hwpt);
+	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
+}
+
+/*
+ * A page table no device uses any more stays on the IOASID's list, kept up
+ * to date by MAP and UNMAP, so that the next ALLOW only attaches (building
+ * and filling a domain is most of an ALLOW's cost).  Destroying the IOASID
+ * frees it.
+ */
 static void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt)
 {
 	lockdep_assert_held(&hwpt->iopt->lock);
 	if (--hwpt->users)
 		return;
-	list_del(&hwpt->item);
-	hwpt->ops->hwpt_free(hwpt);
-	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
+	if (test_bit(IOASIDFD_IOAS_DESTROYED, &hwpt->iopt->ioas->flags))
+		ioasidfd_hwpt_free(hwpt);
 }
 
 /**

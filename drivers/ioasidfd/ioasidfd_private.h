@@ -187,7 +187,8 @@ struct ioasidfd_family {
  * @item: on ioasidfd_iopt::hwpts
  * @ops: the executor that owns it
  * @iopt: the IOASID translation it mirrors
- * @users: attachments using it; freed at zero
+ * @users: attachments using it.  At zero it stays, mirrored, for the next
+ *         attachment, until the IOASID is destroyed
  * @prot: IOMMU_* bits added to every mapping (IOMMU_CACHE where coherent)
  * @domain: the kernel IOMMU domain (IOASID_EXEC_IOMMU_API)
  * @priv: executor data (IOASID_EXEC_SOFTWARE)
@@ -402,6 +403,7 @@ u32 ioasidfd_fault_report(struct ioasidfd_ioas *ioas, struct ioasid_fault *rec,
 			  unsigned long timeout);
 
 /* device.c */
+void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt);
 u32 ioasidfd_supported_modes(void);
 u32 ioasidfd_supported_executors(void);
 int ioasidfd_device_init(void);

@@ -286,6 +286,7 @@ err_unmap:
 void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt)
 {
 	struct ioasidfd_area *area, *next;
+	struct ioasidfd_hwpt *hwpt, *tmp;
 	LIST_HEAD(dead);
 
 	mutex_lock(&iopt->lock);
@@ -293,6 +294,10 @@ void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt)
 		ioasidfd_iopt_remove_area(iopt, area);
 		list_add_tail(&area->free_item, &dead);
 	}
+	/* Page tables kept for a next ALLOW have no future now. */
+	list_for_each_entry_safe(hwpt, tmp, &iopt->hwpts, item)
+		if (!hwpt->users)
+			ioasidfd_hwpt_free(hwpt);
 	mutex_unlock(&iopt->lock);
 
 	list_for_each_entry_safe(area, next, &dead, free_item) {

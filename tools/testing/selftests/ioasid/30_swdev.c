@@ -61,11 +61,11 @@ FIXTURE_TEARDOWN(swdev)
 	close(self->fd);
 	munmap(self->buf, NPAGES * SW_PAGE);
 	/* Every test leaves nothing behind once its fds are closed. */
-	EXPECT_EQ(0, sw_counter("devices"));
-	EXPECT_EQ(0, sw_counter("pasids"));
-	EXPECT_EQ(0, sw_counter("pinned_pages"));
-	EXPECT_EQ(0, sw_counter("attachments"));
-	EXPECT_EQ(0, sw_counter("hwpts"));
+	EXPECT_EQ(0, sw_counter(CNT_DEVICES));
+	EXPECT_EQ(0, sw_counter(CNT_PASIDS));
+	EXPECT_EQ(0, sw_counter(CNT_PINNED));
+	EXPECT_EQ(0, sw_counter(CNT_ATTACHMENTS));
+	EXPECT_EQ(0, sw_counter(CNT_HWPTS));
 }
 
 TEST_F(swdev, device_info)
@@ -126,7 +126,7 @@ TEST_F(swdev, pasid_isolation)
 	void *bbuf = map_pages(NPAGES);
 	struct ioasid_test_dma d = {};
 	char data[SW_PAGE];
-	uint32_t b, c;
+	uint32_t b = 0, c = 0;
 
 	ASSERT_NE(NULL, bbuf);
 	ASSERT_EQ(0, sw_alloc(self->fd, &b));
@@ -180,7 +180,7 @@ TEST_F(swdev, same_pasid_two_devices)
 			      IOASID_DEVICE_PASID, 1));
 	ASSERT_EQ(0, sw_allow(dev2, self->fd, self->pasid, IOASID_DEVICE_PASID, 2));
 	/* The two attachments share one page table. */
-	EXPECT_EQ(1, sw_counter("hwpts"));
+	EXPECT_EQ(1, sw_counter(CNT_HWPTS));
 
 	sw_fill(data, sizeof(data), 5);
 	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
@@ -318,7 +318,7 @@ TEST_F(swdev, disallow_stops_dma)
 			    data, sizeof(data), &d));
 	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
 	EXPECT_EQ(0, ((char *)self->buf)[0]);
-	EXPECT_EQ(0, sw_counter("attachments"));
+	EXPECT_EQ(0, sw_counter(CNT_ATTACHMENTS));
 }
 
 struct dma_job {
@@ -355,7 +355,7 @@ TEST_F(swdev, destroy_during_dma)
 	};
 	struct timespec ts = { 0, 100 * 1000 };
 	volatile char *first = self->buf;
-	uint32_t again;
+	uint32_t again = 0;
 	pthread_t t;
 	int i;
 
@@ -383,13 +383,13 @@ TEST_F(swdev, destroy_during_dma)
 			    sizeof(data) - job.d.out_done));
 
 	/* Parked: the PASID is not handed out while the device holds it. */
-	EXPECT_EQ(1, sw_counter("ioasids_parked"));
+	EXPECT_EQ(1, sw_counter(CNT_IOASIDS_PARKED));
 	EXPECT_EQ(-ENOSPC, sw_alloc_range(self->fd, self->pasid, self->pasid,
 					  &again));
 	EXPECT_EQ(-ENOENT, sw_destroy(self->fd, self->pasid));
 	/* The device can still let go of it, by PASID. */
 	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
-	EXPECT_EQ(0, sw_counter("ioasids_parked"));
+	EXPECT_EQ(0, sw_counter(CNT_IOASIDS_PARKED));
 	ASSERT_EQ(0, sw_alloc_range(self->fd, self->pasid, self->pasid, &again));
 	EXPECT_EQ(self->pasid, again);
 }
@@ -412,14 +412,14 @@ TEST_F(swdev, close_stops_dma)
 			    sizeof(data), &d));
 	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
 	EXPECT_EQ(0, ((char *)self->buf)[0]);
-	EXPECT_EQ(0, sw_counter("pinned_pages"));
-	EXPECT_EQ(1, sw_counter("pasids"));
+	EXPECT_EQ(0, sw_counter(CNT_PINNED));
+	EXPECT_EQ(1, sw_counter(CNT_PASIDS));
 
 	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, 0));
-	EXPECT_EQ(1, sw_counter("pasids"));
+	EXPECT_EQ(1, sw_counter(CNT_PASIDS));
 	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
-	EXPECT_EQ(0, sw_counter("pasids"));
-	EXPECT_EQ(0, sw_counter("contexts"));
+	EXPECT_EQ(0, sw_counter(CNT_PASIDS));
+	EXPECT_EQ(0, sw_counter(CNT_CONTEXTS));
 	self->fd = open("/dev/null", O_RDONLY);
 }
 
@@ -429,14 +429,58 @@ TEST_F(swdev, close_device_detaches)
 	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
 			      IOASID_DEVICE_PASID, 0));
 	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
-	EXPECT_EQ(2, sw_counter("attachments"));
+	EXPECT_EQ(2, sw_counter(CNT_ATTACHMENTS));
 	close(self->dev);
-	EXPECT_EQ(0, sw_counter("attachments"));
-	EXPECT_EQ(0, sw_counter("hwpts"));
+	EXPECT_EQ(0, sw_counter(CNT_ATTACHMENTS));
+	/* The page table stays for a next ALLOW, until the IOASID goes. */
+	EXPECT_EQ(1, sw_counter(CNT_HWPTS));
 	/* Nothing holds the IOASID now: DESTROY frees the PASID at once. */
 	ASSERT_EQ(0, sw_destroy(self->fd, self->pasid));
-	EXPECT_EQ(0, sw_counter("pasids"));
+	EXPECT_EQ(0, sw_counter(CNT_PASIDS));
+	EXPECT_EQ(0, sw_counter(CNT_HWPTS));
 	self->dev = open("/dev/null", O_RDONLY);
+}
+
+/*
+ * A page table nobody uses stays, kept up to date by MAP and UNMAP: the next
+ * ALLOW only attaches, and sees every mapping, old and new.
+ */
+TEST_F(swdev, idle_page_table_reused)
+{
+	void *late = mmap(NULL, SW_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ioasid_test_dma d = {};
+	char data[SW_PAGE];
+
+	ASSERT_NE(MAP_FAILED, late);
+	memset(late, 0, SW_PAGE);
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	EXPECT_EQ(1, sw_counter(CNT_HWPTS));
+	/* Changed while idle: one mapping more, one page less. */
+	ASSERT_EQ(0, sw_map(self->fd, self->pasid, late, SW_PAGE, 0x40000000,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE));
+	ASSERT_EQ(0, sw_unmap(self->fd, self->pasid, IOVA, NPAGES * SW_PAGE));
+	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid,
+			      IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(1, sw_counter(CNT_HWPTS));
+	sw_fill(data, sizeof(data), 12);
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE,
+			    0x40000000, data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(late, SW_PAGE, 12));
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, IOASID_TEST_DMA_WRITE, IOVA,
+			    data, 8, &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(0, ((char *)self->buf)[0]);
+
+	/* Destroyed while attached: freed when the device lets go. */
+	ASSERT_EQ(0, sw_destroy(self->fd, self->pasid));
+	EXPECT_EQ(1, sw_counter(CNT_HWPTS));
+	ASSERT_EQ(0, sw_disallow(self->dev, self->pasid, IOASID_DEVICE_PASID));
+	EXPECT_EQ(0, sw_counter(CNT_HWPTS));
+	munmap(late, SW_PAGE);
 }
 
 /* Mappings made after ALLOW reach the device, and mappings before it too. */
@@ -519,7 +563,7 @@ TEST_F(swdev, race_allow_dma_destroy)
 		struct race r = { .fd = self->fd, .dev = self->dev };
 		struct timespec ts = { 0, (round % 5) * 2000 * 1000 };
 		pthread_t ta, td;
-		uint32_t pasid;
+		uint32_t pasid = 0;
 
 		ASSERT_EQ(0, sw_alloc(self->fd, &pasid));
 		ASSERT_EQ(0, sw_map(self->fd, pasid, self->buf, NPAGES * SW_PAGE,
@@ -538,8 +582,8 @@ TEST_F(swdev, race_allow_dma_destroy)
 		EXPECT_EQ(-ENOENT, sw_allow(self->dev, self->fd, pasid,
 					    IOASID_DEVICE_PASID, 0));
 		sw_disallow(self->dev, pasid, IOASID_DEVICE_PASID);
-		EXPECT_EQ(0, sw_counter("attachments"));
-		EXPECT_EQ(0, sw_counter("ioasids_parked"));
+		EXPECT_EQ(0, sw_counter(CNT_ATTACHMENTS));
+		EXPECT_EQ(0, sw_counter(CNT_IOASIDS_PARKED));
 		allows += r.allows;
 		dmas += r.dmas;
 	}

@@ -72,10 +72,10 @@ FIXTURE_TEARDOWN(fq)
 	close(self->qfd);
 	close(self->fd);
 	munmap(self->buf, NPAGES * SW_PAGE);
-	EXPECT_EQ(0, sw_counter("fault_queues"));
-	EXPECT_EQ(0, sw_counter("fault_records"));
-	EXPECT_EQ(0, sw_counter("pasids"));
-	EXPECT_EQ(0, sw_counter("devices"));
+	EXPECT_EQ(0, sw_counter(CNT_FAULTQ));
+	EXPECT_EQ(0, sw_counter(CNT_FAULT_RECORDS));
+	EXPECT_EQ(0, sw_counter(CNT_PASIDS));
+	EXPECT_EQ(0, sw_counter(CNT_DEVICES));
 }
 
 /* An address no user buffer lives at (hidden from the compiler's checks). */
@@ -322,14 +322,14 @@ TEST_F(fq, close_while_waiting)
 	pthread_join(t, NULL);
 	EXPECT_EQ(IOASID_TEST_DMA_FAULT, r.d.out_status);
 	EXPECT_LT(r.took, 9.0);
-	EXPECT_EQ(0, sw_counter("fault_records"));
+	EXPECT_EQ(0, sw_counter(CNT_FAULT_RECORDS));
 	/* The IOASID still routes to the closed queue: faults go nowhere. */
-	EXPECT_EQ(1, sw_counter("fault_queues"));
+	EXPECT_EQ(1, sw_counter(CNT_FAULTQ));
 	EXPECT_EQ(IOASID_TEST_DMA_FAULT,
 		  fault_dma(self->dev, self->pasid, 0, IOVA + 2 * SW_PAGE));
-	EXPECT_EQ(0, sw_counter("fault_records"));
+	EXPECT_EQ(0, sw_counter(CNT_FAULT_RECORDS));
 	ASSERT_EQ(0, sw_route(self->fd, self->pasid, -1));
-	EXPECT_EQ(0, sw_counter("fault_queues"));
+	EXPECT_EQ(0, sw_counter(CNT_FAULTQ));
 	self->qfd = open("/dev/null", O_RDONLY);
 }
 
@@ -393,7 +393,7 @@ TEST_F(fq, routing)
 	EXPECT_EQ(1, info.out_total);
 	close(q2);
 	/* Unrouted: the queue's last reference went with its fd. */
-	EXPECT_EQ(1, sw_counter("fault_queues"));
+	EXPECT_EQ(1, sw_counter(CNT_FAULTQ));
 }
 
 /* A destroyed IOASID still reports its devices' faults until released. */

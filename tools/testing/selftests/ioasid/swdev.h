@@ -18,27 +18,24 @@
 #include <linux/ioasidfd.h>
 #include <linux/ioasidfd_test.h>
 
+#include "ioasid_utils.h"
+
 #define SW_PAGE 4096UL
+
+/* A module counter (CNT_* of ioasid_utils.h), or -1. */
+#define sw_counter(which)	counter_get(which)
 
 static inline int sw_ret(int rc)
 {
 	return rc ? -errno : 0;
 }
 
+/* -errno forms of the raw calls of ioasid_utils.h, used with EXPECT_EQ. */
 static inline int sw_alloc_range(int fd, uint32_t min, uint32_t max,
 				 uint32_t *pasid)
 {
-	struct ioasid_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = min || max ? IOASID_ALLOC_RANGE : 0,
-		.min_pasid = min,
-		.max_pasid = max,
-	};
-	int rc = sw_ret(ioctl(fd, IOASID_ALLOC, &cmd));
-
-	if (!rc)
-		*pasid = cmd.out_pasid;
-	return rc;
+	return sw_ret(_ioasid_alloc(fd, min || max ? IOASID_ALLOC_RANGE : 0,
+				    min, max, pasid));
 }
 
 static inline int sw_alloc(int fd, uint32_t *pasid)
@@ -48,36 +45,21 @@ static inline int sw_alloc(int fd, uint32_t *pasid)
 
 static inline int sw_destroy(int fd, uint32_t pasid)
 {
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .pasid = pasid };
-
-	return sw_ret(ioctl(fd, IOASID_DESTROY, &cmd));
+	return sw_ret(_ioasid_destroy(fd, pasid));
 }
 
 static inline int sw_map(int fd, uint32_t pasid, void *va, uint64_t len,
 			 uint64_t iova, uint32_t rights)
 {
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = rights | IOASID_MAP_FIXED_IOVA,
-		.pasid = pasid,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
+	__u64 at = iova;
 
-	return sw_ret(ioctl(fd, IOASID_MAP, &cmd));
+	return sw_ret(_ioasid_map(fd, pasid, rights | IOASID_MAP_FIXED_IOVA, va,
+				  len, &at));
 }
 
 static inline int sw_unmap(int fd, uint32_t pasid, uint64_t iova, uint64_t len)
 {
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.pasid = pasid,
-		.iova = iova,
-		.length = len,
-	};
-
-	return sw_ret(ioctl(fd, IOASID_UNMAP, &cmd));
+	return sw_ret(_ioasid_unmap(fd, pasid, 0, iova, len, NULL));
 }
 
 /* Creates a software device; returns its fd or -errno. */
@@ -188,22 +170,6 @@ static inline int sw_queue_info(int qfd, struct ioasid_fault_queue_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return sw_ret(ioctl(qfd, IOASID_FAULT_QUEUE_INFO, info));
-}
-
-/* Reads one counter from the module's debugfs file, or -1. */
-static inline long sw_counter(const char *name)
-{
-	FILE *f = fopen("/sys/kernel/debug/ioasidfd/counters", "r");
-	char key[64];
-	long val, found = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name))
-			found = val;
-	fclose(f);
-	return found;
 }
 
 /* Fills @buf with a pattern derived from @seed. */

@@ -49,6 +49,8 @@
 #include <linux/vfio.h>
 #include <linux/ioasidfd.h>
 
+#include "ioasid_utils.h"
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -666,12 +668,12 @@ static inline int edu_kmsg_splats(int fd, char *first, size_t len)
 /* --- /dev/ioasid ------------------------------------------------------------ */
 
 /*
- * The few /dev/ioasid calls a userspace driver needs, for tools; the
- * selftests have the full set in ioasid_utils.h.
+ * The few /dev/ioasid calls a userspace driver needs, as -errno returning
+ * forms of the raw calls of ioasid_utils.h.
  */
 static inline int edu_ioasid_open(void)
 {
-	int fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	int fd = ioasid_open();
 
 	return fd < 0 ? -errno : fd;
 }
@@ -683,49 +685,25 @@ static inline int edu_ioasid_ioctl(int fd, unsigned long cmd, void *arg)
 
 static inline int edu_ioasid_alloc(int fd, uint32_t *pasid)
 {
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int rc = edu_ioasid_ioctl(fd, IOASID_ALLOC, &cmd);
-
-	if (!rc)
-		*pasid = cmd.out_pasid;
-	return rc;
+	return _ioasid_alloc(fd, 0, 0, 0, pasid) ? -errno : 0;
 }
 
 static inline int edu_ioasid_destroy(int fd, uint32_t pasid)
 {
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .pasid = pasid };
-
-	return edu_ioasid_ioctl(fd, IOASID_DESTROY, &cmd);
+	return _ioasid_destroy(fd, pasid) ? -errno : 0;
 }
 
 /* Map @len bytes at @va to @iova, readable and writable by the device. */
 static inline int edu_ioasid_map(int fd, uint32_t pasid, void *va, uint64_t len,
 				 uint64_t iova)
 {
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOASID_MAP_READ | IOASID_MAP_WRITE |
-			 IOASID_MAP_FIXED_IOVA,
-		.pasid = pasid,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return edu_ioasid_ioctl(fd, IOASID_MAP, &cmd);
+	return _ioasid_map_fixed(fd, pasid, va, len, iova) ? -errno : 0;
 }
 
 static inline int edu_ioasid_unmap(int fd, uint32_t pasid, uint64_t iova,
 				   uint64_t len)
 {
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.pasid = pasid,
-		.iova = iova,
-		.length = len,
-	};
-
-	return edu_ioasid_ioctl(fd, IOASID_UNMAP, &cmd);
+	return _ioasid_unmap(fd, pasid, 0, iova, len, NULL) ? -errno : 0;
 }
 
 /* IOASID_DEVICE_ALLOW on the device fd: at RID (@flags 0) or at the PASID. */
