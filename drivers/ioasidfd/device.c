@@ -192,8 +192,11 @@ static int ioasidfd_hwpt_attach(struct ioasidfd_iopt *iopt,
 		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
 			continue;
 		attach->hwpt = hwpt;
-		if (!ops->attach(attach))
+		if (!ops->attach(attach)) {
+			/* Joining may have narrowed it (6.1 VT-d lowers the AGAW). */
+			hwpt->aperture = attach->idev->aperture;
 			goto out;
+		}
 	}
 
 	hwpt = ops->hwpt_alloc(attach->idev);
@@ -214,6 +217,8 @@ static int ioasidfd_hwpt_attach(struct ioasidfd_iopt *iopt,
 	rc = ops->attach(attach);
 	if (rc)
 		goto err_free;
+	/* The executor's attach has fixed the device's aperture. */
+	hwpt->aperture = attach->idev->aperture;
 	rc = ioasidfd_iopt_check_device(iopt, attach->idev);
 	if (!rc)
 		rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);

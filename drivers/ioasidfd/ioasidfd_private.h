@@ -190,6 +190,7 @@ struct ioasidfd_family {
  * @users: attachments using it.  At zero it stays, mirrored, for the next
  *         attachment, until the IOASID is destroyed
  * @prot: IOMMU_* bits added to every mapping (IOMMU_CACHE where coherent)
+ * @aperture: IOVAs it can map, as fixed by the IOMMU at its last attach
  * @domain: the kernel IOMMU domain (IOASID_EXEC_IOMMU_API)
  * @priv: executor data (IOASID_EXEC_SOFTWARE)
  *
@@ -201,6 +202,7 @@ struct ioasidfd_hwpt {
 	struct ioasidfd_iopt *iopt;
 	unsigned int users;
 	int prot;
+	struct ioasid_iova_range aperture;
 	struct iommu_domain *domain;
 	void *priv;
 };

@@ -215,10 +215,21 @@ static void ioasidfd_hwpt_unmap_area(struct ioasidfd_hwpt *hwpt,
 static int ioasidfd_iopt_map_area(struct ioasidfd_iopt *iopt,
 				  struct ioasidfd_area *area)
 {
-	struct ioasidfd_hwpt *hwpt;
+	struct ioasidfd_hwpt *hwpt, *tmp;
 	int rc;
 
 	lockdep_assert_held(&iopt->lock);
+	/*
+	 * The usable ranges keep a mapping inside the aperture of every page
+	 * table in use; one kept idle may not reach that far: it goes.
+	 */
+	list_for_each_entry_safe(hwpt, tmp, &iopt->hwpts, item) {
+		if (area->start >= hwpt->aperture.start &&
+		    area->last <= hwpt->aperture.last)
+			continue;
+		if (!WARN_ON(hwpt->users))
+			ioasidfd_hwpt_free(hwpt);
+	}
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
 		rc = ioasidfd_hwpt_map_area(hwpt, area);
 		if (rc)
@@ -393,6 +404,10 @@ static int ioasidfd_iopt_usable(struct ioasidfd_iopt *iopt,
 	lockdep_assert_held(&iopt->lock);
 	list_for_each_entry(attach, &iopt->attachments, item) {
 		rc = ioasidfd_ranges_device(rs, attach->idev);
+		if (!rc)
+			rc = ioasidfd_ranges_clip(rs, attach->hwpt->aperture.start,
+						  attach->hwpt->aperture.last,
+						  true);
 		if (rc)
 			return rc;
 	}

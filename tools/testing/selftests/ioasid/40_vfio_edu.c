@@ -863,6 +863,31 @@ TEST_F_TIMEOUT(edu, map_beyond_aperture, 120)
 	ASSERT_EQ(self->t.base.v[CNT_AREAS] + 1, test_counter(CNT_AREAS));
 }
 
+/*
+ * A domain kept idle after DISALLOW cannot mirror a mapping beyond its
+ * aperture: MAP (now unconstrained, no device is attached) drops the domain
+ * instead of writing into it, and the next ALLOW refuses the mapping.
+ */
+TEST_F_TIMEOUT(edu, idle_domain_map_beyond_aperture, 120)
+{
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
+	ASSERT_EQ(self->t.base.v[CNT_HWPTS] + 1, test_counter(CNT_HWPTS));
+
+	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
+			      APERTURE_LAST + 1);
+	ASSERT_EQ(self->t.base.v[CNT_HWPTS], test_counter(CNT_HWPTS));
+	ASSERT_EQ(-ERANGE, vfio_edu_allow(&self->e, self->t.fd, self->pasid, 0));
+
+	test_ioasid_unmap(self->t.fd, self->pasid, APERTURE_LAST + 1, PAGE, NULL);
+	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
+			      IOVA_A);
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
+		       page(self, 0), IOVA_A);
+	/* the teardown checks the kernel log for a WARN */
+}
+
 /* ------------------------------------------------------------------------
  * The rest of VFIO works as with vfio-pci
  */
