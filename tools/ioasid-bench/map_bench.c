@@ -477,16 +477,8 @@ static bool edu_used[2];
 static int side_map(enum side_kind s, void *va, unsigned long long len,
 		    unsigned long long iova)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
-		.iova = iova,
-		.size = len,
-	};
-
 	if (s == S_TYPE1)
-		return ioctl(edu_t1.container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+		return vfio_edu_type1_map(&edu_t1, va, iova, len);
 	return edu_ioasid_map(ioasid_fd, s == S_PIN ? pasid_pin : pasid_bench,
 			      va, len, iova);
 }
@@ -494,19 +486,11 @@ static int side_map(enum side_kind s, void *va, unsigned long long len,
 static int side_unmap(enum side_kind s, unsigned long long len,
 		      unsigned long long iova)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = len,
-	};
-
 	if (s != S_TYPE1)
 		return edu_ioasid_unmap(ioasid_fd,
 					s == S_PIN ? pasid_pin : pasid_bench,
 					iova, len);
-	if (ioctl(edu_t1.container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -errno;
-	return unmap.size == len ? 0 : -EIO;
+	return vfio_edu_type1_unmap(&edu_t1, iova, len);
 }
 
 static void must_map(enum side_kind s, void *va, unsigned long long len,

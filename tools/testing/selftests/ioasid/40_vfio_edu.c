@@ -276,6 +276,26 @@ static void allow(struct __test_metadata *_metadata, struct vfio_edu *e,
 	ASSERT_EQ(0, vfio_edu_allow(e, fd, pasid, 0));
 }
 
+/* Pages 0 and 1 of the fixture's memory at IOVA_A and IOVA_B. */
+static void map_two(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(edu) *self)
+{
+	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
+			      IOVA_A);
+	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
+			      IOVA_B);
+}
+
+/* ALLOW the fixture's IOASID, map two pages, and prove DMA reaches both. */
+static void allow_map_two(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(edu) *self)
+{
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	map_two(_metadata, self);
+	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
+		       page(self, 1), IOVA_B);
+}
+
 /* ------------------------------------------------------------------------
  * Device information
  */
@@ -328,10 +348,7 @@ TEST_F_TIMEOUT(edu, blocked_before_allow, 120)
 /* The order a userspace driver uses: map the buffers, then ALLOW. */
 TEST_F_TIMEOUT(edu, dma_map_then_allow, 120)
 {
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
+	map_two(_metadata, self);
 	allow(_metadata, &self->e, self->t.fd, self->pasid);
 	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
 		       page(self, 1), IOVA_B);
@@ -340,13 +357,7 @@ TEST_F_TIMEOUT(edu, dma_map_then_allow, 120)
 /* ALLOW an empty IOASID, then map. */
 TEST_F_TIMEOUT(edu, dma_allow_then_map, 120)
 {
-	allow(_metadata, &self->e, self->t.fd, self->pasid);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
-	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
-		       page(self, 1), IOVA_B);
+	allow_map_two(_metadata, self);
 	/* Both directions through one buffer. */
 	dma_round_trip(_metadata, &self->e, page(self, 1), IOVA_B,
 		       page(self, 1), IOVA_B);
@@ -394,13 +405,7 @@ TEST_F_TIMEOUT(edu, fault_after_unmap, 120)
 {
 	__u64 unmapped;
 
-	allow(_metadata, &self->e, self->t.fd, self->pasid);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
-	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
-		       page(self, 1), IOVA_B);
+	allow_map_two(_metadata, self);
 
 	test_ioasid_unmap(self->t.fd, self->pasid, IOVA_B, PAGE, &unmapped);
 	ASSERT_EQ(PAGE, unmapped);
@@ -416,13 +421,7 @@ TEST_F_TIMEOUT(edu, fault_after_disallow, 120)
 {
 	struct ioasid_caps caps;
 
-	allow(_metadata, &self->e, self->t.fd, self->pasid);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
-	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
-		       page(self, 1), IOVA_B);
+	allow_map_two(_metadata, self);
 
 	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
 	test_ioasid_info_pasid(self->t.fd, self->pasid, &caps);
@@ -447,13 +446,7 @@ TEST_F_TIMEOUT(edu, fault_after_destroy, 120)
 	struct ioasid_device_info info;
 	__u32 pasid2;
 
-	allow(_metadata, &self->e, self->t.fd, self->pasid);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
-	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
-		       page(self, 1), IOVA_B);
+	allow_map_two(_metadata, self);
 
 	test_ioasid_destroy(self->t.fd, self->pasid);
 	/* DESTROY wiped the translation and unpinned: nothing is mapped. */
@@ -484,13 +477,7 @@ TEST_F_TIMEOUT(edu, fault_after_ioasid_fd_close, 120)
 {
 	struct ioasid_device_info info;
 
-	allow(_metadata, &self->e, self->t.fd, self->pasid);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 0), PAGE,
-			      IOVA_A);
-	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
-			      IOVA_B);
-	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
-		       page(self, 1), IOVA_B);
+	allow_map_two(_metadata, self);
 
 	ASSERT_EQ(0, close(self->t.fd));
 	self->t.fd = -1;
@@ -1158,19 +1145,6 @@ FIXTURE_TEARDOWN(type1)
 	tctx_teardown(_metadata, &self->t);
 }
 
-static int type1_map(int container, void *va, uint64_t iova, uint64_t len)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
-		.iova = iova,
-		.size = len,
-	};
-
-	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
-}
-
 TEST_F_TIMEOUT(type1, allow_refused_type1_works, 120)
 {
 	__u32 pasid;
@@ -1180,7 +1154,7 @@ TEST_F_TIMEOUT(type1, allow_refused_type1_works, 120)
 	ASSERT_EQ(self->t.base.v[CNT_ATTACHMENTS], test_counter(CNT_ATTACHMENTS));
 
 	/* type1 owns the domain, and DMA through it works */
-	ASSERT_EQ(0, type1_map(self->e.container, self->mem, IOVA_A, 2 * PAGE));
+	ASSERT_EQ(0, vfio_edu_type1_map(&self->e, self->mem, IOVA_A, 2 * PAGE));
 	dma_round_trip(_metadata, &self->e, self->mem, IOVA_A,
 		       self->mem + PAGE, IOVA_A + PAGE);
 	/* DISALLOW has nothing to undo */
@@ -1205,8 +1179,7 @@ TEST_F_TIMEOUT(type1, backend_extensions, 120)
 			   IOASID_VFIO_IOMMU_TYPE));
 	ASSERT_EQ(0, ioctl(self->e.container, VFIO_CHECK_EXTENSION,
 			   VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(-ENOTTY, type1_map(self->e.container, self->mem, IOVA_A,
-				     PAGE));
+	ASSERT_EQ(-ENOTTY, vfio_edu_type1_map(&self->e, self->mem, IOVA_A, PAGE));
 	ASSERT_EQ(-1, ioctl(self->e.container, VFIO_IOMMU_GET_INFO, &info));
 	ASSERT_EQ(ENOTTY, errno);
 
@@ -1399,39 +1372,6 @@ TEST_F_TIMEOUT(two, shared_ioasid_one_container, 120)
  * The guest's whole kernel log, at the end
  */
 
-/* The kernel log from the start of this program on */
-static int kmsg_watch_fd = -1;
-
-static void __attribute__((constructor)) kmsg_watch_start(void)
-{
-	kmsg_watch_fd = edu_kmsg_watch();
-}
-
-FIXTURE(log) {
-	int unused;
-};
-
-FIXTURE_SETUP(log)
-{
-}
-
-FIXTURE_TEARDOWN(log)
-{
-}
-
-/* A fixture of its own, so that it runs after every other test here. */
-TEST_F(log, kernel_log_clean)
-{
-	char first[512];
-	int n = edu_kmsg_splats(kmsg_watch_fd, first, sizeof(first));
-
-	ASSERT_LE(0, n) {
-		TH_LOG("cannot read /dev/kmsg: %s", strerror(-n));
-	}
-	ASSERT_EQ(0, n) {
-		TH_LOG("%d problem line(s) in the kernel log since %s started, first: %s",
-		       n, "40_vfio_edu", first);
-	}
-}
+EDU_KERNEL_LOG_CLEAN_TEST("40_vfio_edu")
 
 TEST_HARNESS_MAIN

@@ -109,27 +109,6 @@ static void round_trip(struct __test_metadata *_metadata, struct vfio_edu *e,
 	ASSERT_EQ(0, memcmp(mem, mem + PAGE, EDU_DMA_MAX));
 }
 
-static int type1_dma(int container, unsigned long cmd, void *va,
-		     uint64_t iova, uint64_t len)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
-		.iova = iova,
-		.size = len,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = len,
-	};
-
-	if (cmd == VFIO_IOMMU_MAP_DMA)
-		return ioctl(container, cmd, &map) ? -errno : 0;
-	return ioctl(container, cmd, &unmap) ? -errno : 0;
-}
-
 TEST_F_TIMEOUT(unload, unload_then_stock_vfio_pci, 300)
 {
 	char drv[64];
@@ -161,11 +140,9 @@ TEST_F_TIMEOUT(unload, unload_then_stock_vfio_pci, 300)
 	/* Stock vfio-pci and type1 on the same device */
 	ASSERT_EQ(0, vfio_edu_open(&self->e, edu_bdfs[0], EDU_DRIVER_VFIO,
 				   VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, type1_dma(self->e.container, VFIO_IOMMU_MAP_DMA,
-			       self->mem, IOVA_A, 2 * PAGE));
+	ASSERT_EQ(0, vfio_edu_type1_map(&self->e, self->mem, IOVA_A, 2 * PAGE));
 	round_trip(_metadata, &self->e, self->mem);
-	ASSERT_EQ(0, type1_dma(self->e.container, VFIO_IOMMU_UNMAP_DMA,
-			       NULL, IOVA_A, 2 * PAGE));
+	ASSERT_EQ(0, vfio_edu_type1_unmap(&self->e, IOVA_A, 2 * PAGE));
 	memset(self->mem + PAGE, 0x3c, PAGE);
 	before = edu_iommu_faults();
 	ASSERT_LE(0, before);
@@ -185,39 +162,6 @@ TEST_F_TIMEOUT(unload, unload_then_stock_vfio_pci, 300)
 	ASSERT_EQ(0, vfio_edu_disallow(&self->e, pasid, 0));
 }
 
-/* The kernel log from the start of this program on */
-static int kmsg_watch_fd = -1;
-
-static void __attribute__((constructor)) kmsg_watch_start(void)
-{
-	kmsg_watch_fd = edu_kmsg_watch();
-}
-
-FIXTURE(log) {
-	int unused;
-};
-
-FIXTURE_SETUP(log)
-{
-}
-
-FIXTURE_TEARDOWN(log)
-{
-}
-
-/* A fixture of its own, so that it runs after every other test here. */
-TEST_F(log, kernel_log_clean)
-{
-	char first[512];
-	int n = edu_kmsg_splats(kmsg_watch_fd, first, sizeof(first));
-
-	ASSERT_LE(0, n) {
-		TH_LOG("cannot read /dev/kmsg: %s", strerror(-n));
-	}
-	ASSERT_EQ(0, n) {
-		TH_LOG("%d problem line(s) in the kernel log since %s started, first: %s",
-		       n, "49_vfio_unload", first);
-	}
-}
+EDU_KERNEL_LOG_CLEAN_TEST("49_vfio_unload")
 
 TEST_HARNESS_MAIN

@@ -547,6 +547,40 @@ static inline int vfio_edu_to_device(struct vfio_edu *e, uint64_t iova,
 	return vfio_edu_dma(e, iova, EDU_BUF + off, len, 0);
 }
 
+/*
+ * VFIO type1 calls on the container of @e (a device opened with
+ * VFIO_TYPE1v2_IOMMU): map @len bytes at @va read-write at @iova, and unmap
+ * exactly that range.  Return: 0 or -errno (-EIO: type1 unmapped another
+ * amount).
+ */
+static inline int vfio_edu_type1_map(struct vfio_edu *e, void *va,
+				     uint64_t iova, uint64_t len)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static inline int vfio_edu_type1_unmap(struct vfio_edu *e, uint64_t iova,
+				       uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = len,
+	};
+
+	if (ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return unmap.size == len ? 0 : -EIO;
+}
+
 /* @len bytes of the device buffer at @off to RAM at @iova. */
 static inline int vfio_edu_to_ram(struct vfio_edu *e, unsigned int off,
 				  uint64_t iova, uint32_t len)
@@ -614,7 +648,8 @@ static inline long edu_iommu_faults_after(long before, unsigned int timeout_ms)
  * Kernel problems logged from some point on: open a watch with
  * edu_kmsg_watch() (at program start, say) and count with edu_kmsg_splats()
  * at the end.  A problem is a line with WARNING:, BUG:, a call trace ("Call
- * Trace" on x86, "Call trace" on arm64), an oops or a refcount_t error.
+ * Trace" on x86, "Call trace" on arm64), an oops, a refcount_t error,
+ * a KASAN report or a lockdep or RCU-lockdep splat.
  */
 static inline int edu_kmsg_watch(void)
 {
@@ -634,7 +669,9 @@ static inline int edu_kmsg_splats(int fd, char *first, size_t len)
 {
 	static const char *const bad[] = {
 		"WARNING:", "BUG:", "Call Trace", "Call trace", "Oops",
-		"refcount_t:",
+		"refcount_t:", "KASAN:", "possible circular locking",
+		"possible recursive locking", "inconsistent lock state",
+		"suspicious RCU usage",
 	};
 	char rec[2048];
 	int hits = 0;
@@ -663,6 +700,46 @@ static inline int edu_kmsg_splats(int fd, char *first, size_t len)
 		}
 	}
 	return hits;
+}
+
+/*
+ * EDU_KERNEL_LOG_CLEAN_TEST(prog): in a kselftest program, a last test
+ * (kernel_log_clean, in a fixture of its own so that it runs after every
+ * other) that fails if any problem line (see edu_kmsg_splats()) reached the
+ * kernel log since @prog started.  Use once, after the program's other tests.
+ */
+#define EDU_KERNEL_LOG_CLEAN_TEST(prog)					\
+static int edu_kmsg_watch_fd = -1;					\
+									\
+static void __attribute__((constructor)) edu_kmsg_watch_start(void)	\
+{									\
+	edu_kmsg_watch_fd = edu_kmsg_watch();				\
+}									\
+									\
+FIXTURE(log) {								\
+	int unused;							\
+};									\
+									\
+FIXTURE_SETUP(log)							\
+{									\
+}									\
+									\
+FIXTURE_TEARDOWN(log)							\
+{									\
+}									\
+									\
+TEST_F(log, kernel_log_clean)						\
+{									\
+	char first[512];						\
+	int n = edu_kmsg_splats(edu_kmsg_watch_fd, first, sizeof(first));	\
+									\
+	ASSERT_LE(0, n) {						\
+		TH_LOG("cannot read /dev/kmsg: %s", strerror(-n));	\
+	}								\
+	ASSERT_EQ(0, n) {						\
+		TH_LOG("%d problem line(s) in the kernel log since %s started, first: %s", \
+		       n, prog, first);					\
+	}								\
 }
 
 /* --- /dev/ioasid ------------------------------------------------------------ */
