@@ -11,6 +11,8 @@
 #   make demo               build, boot the VT-d guest, run a short demo
 #   make test               the full suite in both guests (what CI runs)
 #   make clean
+#   make KERNEL=debug       the modules and selftests for the debug kernel of
+#                           scripts/debug-kernel (build/<arch>-debug/)
 #
 # KDIR selects the kernel build tree; by default the Debian headers fetched
 # into the cache by scripts/kernel-cache.
@@ -28,8 +30,19 @@ $(error unsupported ARCH=$(ARCH): use x86_64 or arm64)
 endif
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+# KERNEL=debug builds against the O= tree of scripts/debug-kernel (Debian's
+# source with lockdep and KASAN), into a tree of its own so that its objects
+# never mix with those of the Debian build.
+KERNEL ?= debian
+ifeq ($(KERNEL),debian)
 BUILD := $(TOP)/build/$(DEB_ARCH)
 KDIR ?= $(shell $(TOP)/scripts/kernel-cache --print-kdir $(DEB_ARCH))
+else ifeq ($(KERNEL),debug)
+BUILD := $(TOP)/build/$(DEB_ARCH)-debug
+KDIR ?= $(shell $(TOP)/scripts/debug-kernel --print-kdir $(DEB_ARCH))
+else
+$(error unsupported KERNEL=$(KERNEL): use debian or debug)
+endif
 
 # Sources mirrored (as symlinks) into the per-arch build tree, because kbuild
 # in 6.1 writes objects next to the sources of an external module.
@@ -44,6 +57,11 @@ all: modules
 
 kcache:
 	@[ -d "$(KDIR)" ] || $(TOP)/scripts/kernel-cache
+ifeq ($(KERNEL),debug)
+	@# Building the debug kernel takes long: never start it implicitly.
+	@[ -f "$(KDIR)/Module.symvers" ] || { echo "no debug kernel in $(KDIR):" \
+		"run scripts/debug-kernel --arch $(DEB_ARCH) first" >&2; exit 1; }
+endif
 
 prepare: kcache
 	@mkdir -p $(BUILD)
