@@ -283,7 +283,7 @@ def parse_data(lines):
 
 def parse_ctl(lines):
     ctl = {"modules": [], "edu": [], "info": [], "notes": [], "dmesg": None,
-           "done": False, "booted": None, "exit": None}
+           "done": False, "booted": None, "exit": None, "lockdep": None}
     dmesg = None
     for text, mark in split_markers(lines):
         if mark is None:
@@ -310,6 +310,8 @@ def parse_ctl(lines):
             ctl["booted"] = fields("x " + rest)[1].get("uptime")
         elif word == "EXIT":
             ctl["exit"] = fields("x " + rest)[1]
+        elif word == "LOCKDEP":
+            ctl["lockdep"] = fields("x " + rest)[1].get("debug_locks")
         elif word == "DONE":
             ctl["done"] = True
     if dmesg is not None:           # cut short
@@ -375,6 +377,10 @@ def cmd_collect(argv):
         for dev, group in ctl["edu"]:
             if group == "none":
                 bed.append("edu device %s has no IOMMU group" % dev)
+        if ctl["lockdep"] not in (None, "1"):
+            bed.append("lockdep was off at the end of the run (debug_locks=%s):"
+                       " it stopped checking after its first report or a"
+                       " full table" % ctl["lockdep"])
         if not ctl["done"]:
             if tests and not tests[-1]["finished"]:
                 bed.append("the guest stopped during %s" % tests[-1]["name"])
