@@ -507,33 +507,38 @@ bool ioasidfd_device_msi_translated(struct ioasidfd_device *idev)
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_msi_translated, IOASIDFD);
 
 /**
- * ioasidfd_device_fault_target() - the IOASID a device's faulting request used
+ * ioasidfd_device_report_fault() - report an unrecoverable fault of a device
  * @idev: the device
- * @pasid: the PASID the request carried, or IOASIDFD_PASID_RID
- * @cookie: returns the attachment's cookie
+ * @pasid: the PASID the faulting request carried, or IOASIDFD_PASID_RID
+ * @fault: the record; the caller fills in @flags, @reason and @addr, this
+ *         fills in @cookie and @pasid from the attachment
  *
- * For executors that learn of faults from the IOMMU driver.  Takes the device
- * lock.
+ * For executors that learn of faults from the IOMMU driver.  The report is
+ * made under the device lock, through the attachment's own reference: a
+ * DISALLOW (or DESTROY of the device) waits for a report in flight, so that
+ * when it returns nothing of the fault path still holds the IOASID and its
+ * PASID is free if that was its last user.  Never for recoverable faults:
+ * their wait for a response must not hold the device lock.
  *
- * Return: the IOASID with a reference held, or NULL if nothing is attached
- * there.
+ * Return: 0, or -ENODEV if nothing is attached there.
  */
-struct ioasidfd_ioas *ioasidfd_device_fault_target(struct ioasidfd_device *idev,
-						   u32 pasid, u64 *cookie)
+int ioasidfd_device_report_fault(struct ioasidfd_device *idev, u32 pasid,
+				 struct ioasid_fault *fault)
 {
 	struct ioasidfd_attach *attach;
-	struct ioasidfd_ioas *ioas = NULL;
+	int rc = -ENODEV;
 
 	mutex_lock(&idev->lock);
 	attach = pasid == IOASIDFD_PASID_RID ? idev->rid :
 		 xa_load(&idev->pasids, pasid);
 	if (attach) {
-		ioas = attach->ioas;
-		kref_get(&ioas->kref);
-		*cookie = attach->cookie;
+		fault->cookie = attach->cookie;
+		fault->pasid = attach->ioas->pasid;
+		ioasidfd_fault_report(attach->ioas, fault, 0);
+		rc = 0;
 	}
 	mutex_unlock(&idev->lock);
-	return ioas;
+	return rc;
 }
 
 static int ioasidfd_device_info(struct ioasidfd_ucmd *ucmd)

@@ -73,7 +73,6 @@ static int ioasidfd_iommu_fault(struct iommu_fault *evt, void *data)
 	struct ioasidfd_device *idev = data;
 	struct iommu_fault_unrecoverable *f = &evt->event;
 	struct ioasid_fault fault = {};
-	struct ioasidfd_ioas *ioas;
 	u32 pasid = IOASIDFD_PASID_RID;
 
 	if (evt->type != IOMMU_FAULT_DMA_UNRECOV)
@@ -82,10 +81,6 @@ static int ioasidfd_iommu_fault(struct iommu_fault *evt, void *data)
 		pasid = f->pasid;
 		fault.flags |= IOASID_FAULT_PASID_VALID;
 	}
-	ioas = ioasidfd_device_fault_target(idev, pasid, &fault.cookie);
-	if (!ioas)
-		return -ENODEV;
-
 	if (f->perm & IOMMU_FAULT_PERM_WRITE)
 		fault.flags |= IOASID_FAULT_WRITE;
 	else
@@ -101,12 +96,9 @@ static int ioasidfd_iommu_fault(struct iommu_fault *evt, void *data)
 		fault.reason = IOASID_FAULT_REASON_OTHER;
 		break;
 	}
-	fault.pasid = ioas->pasid;
 	if (f->flags & IOMMU_FAULT_UNRECOV_ADDR_VALID)
 		fault.addr = f->addr;
-	ioasidfd_fault_report(ioas, &fault, 0);
-	ioasidfd_ioas_put(ioas);
-	return 0;
+	return ioasidfd_device_report_fault(idev, pasid, &fault);
 }
 
 static void ioasidfd_iommu_geometry(struct ioasidfd_device *idev,

@@ -417,8 +417,8 @@ extern const struct ioasidfd_family ioasidfd_families[];
 struct ioasidfd_device *ioasidfd_device_alloc(struct device *dev,
 					      const struct ioasidfd_exec_ops *exec,
 					      u32 pasid_bits);
-struct ioasidfd_ioas *ioasidfd_device_fault_target(struct ioasidfd_device *idev,
-						   u32 pasid, u64 *cookie);
+int ioasidfd_device_report_fault(struct ioasidfd_device *idev, u32 pasid,
+				 struct ioasid_fault *fault);
 
 /* exec_iommu.c */
 extern const struct ioasidfd_exec_ops ioasidfd_exec_iommu;
