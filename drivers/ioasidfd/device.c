@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -527,11 +528,15 @@ int ioasidfd_device_report_fault(struct ioasidfd_device *idev, u32 pasid,
 {
 	struct ioasidfd_attach *attach;
 	int rc = -ENODEV;
+	u32 delay;
 
 	mutex_lock(&idev->lock);
 	attach = pasid == IOASIDFD_PASID_RID ? idev->rid :
 		 xa_load(&idev->pasids, pasid);
 	if (attach) {
+		delay = min_t(u32, READ_ONCE(ioasidfd_fault_report_delay_ms), 1000);
+		if (delay)
+			msleep(delay);
 		fault->cookie = attach->cookie;
 		fault->pasid = attach->ioas->pasid;
 		ioasidfd_fault_report(attach->ioas, fault, 0);

@@ -427,6 +427,7 @@ extern const struct ioasidfd_exec_ops ioasidfd_exec_iommu;
 extern const struct ioasidfd_exec_ops ioasidfd_exec_sw;
 
 /* debugfs.c */
+extern u32 ioasidfd_fault_report_delay_ms;
 void ioasidfd_debugfs_init(void);
 void ioasidfd_debugfs_exit(void);
 
