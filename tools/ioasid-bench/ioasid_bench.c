@@ -55,65 +55,21 @@
 
 #include <linux/ioasidfd.h>
 
+#define BENCH_NAME	"ioasid_bench"
+#include "bench.h"
+
 #define PARAMS		"/sys/module/ioasidfd/parameters/"
 #define COUNTERS	"/sys/kernel/debug/ioasidfd/counters"
 #define NULL_IOCTL	_IO(IOASID_TYPE, 0x3f)
-#define MAX_ROUNDS	64
 #define MAX_CACHES	512
 
 static int rounds = 7;
 static long batch = 20000;
 static long nr_big = 100000;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
 /* ------------------------------------------------------------------------
  * Helpers
  */
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "ioasid_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stat3 {
-	double med, min, max;
-};
-
-static struct stat3 stats(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-	struct stat3 r;
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r.min = s[0];
-	r.max = s[n - 1];
-	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return r;
-}
 
 static int ioasid_open(void)
 {
@@ -316,23 +272,6 @@ static double time_info(void *arg, long calls)
 /* ------------------------------------------------------------------------
  * (c) Slab memory
  */
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		die("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
 
 struct cache {
 	char name[64];

@@ -87,6 +87,9 @@
 #include <sys/utsname.h>
 
 #include <linux/ioasidfd.h>
+
+#define BENCH_NAME	"map_bench"
+#include "bench.h"
 #include <linux/vfio.h>
 
 #include "../testing/selftests/ioasid/vfio_edu.h"
@@ -96,7 +99,6 @@
 #define PAGE		4096ULL
 #define HPAGE		(2 * MiB)
 
-#define MAX_ROUNDS	64
 #define MAX_SIZES	16
 
 /* All mappings start here: 2 MiB (and 1 GiB) aligned, above the MSI window. */
@@ -121,56 +123,9 @@ static int nr_sizes = 8;
 static bool do_trace = true;
 static unsigned int seed = 20240601;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
 /* ------------------------------------------------------------------------
  * Helpers
  */
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	va_start(ap, fmt);
-	fprintf(stderr, "map_bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stat3 {
-	double med, min, max;
-};
-
-static struct stat3 stats(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-	struct stat3 r;
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	r.min = s[0];
-	r.max = s[n - 1];
-	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	return r;
-}
 
 /* xorshift32: a fixed seed gives the same shuffle on every run */
 static unsigned int rnd(void)
@@ -230,23 +185,6 @@ static int write_long(const char *path, long v)
 
 	snprintf(buf, sizeof(buf), "%ld\n", v);
 	return edu_sysfs_write(path, buf);
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
 }
 
 /* ------------------------------------------------------------------------

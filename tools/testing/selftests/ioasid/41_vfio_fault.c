@@ -42,7 +42,6 @@ FIXTURE_SETUP(vfault)
 {
 	struct ioasid_fault_queue_alloc qa = { .size = sizeof(qa) };
 	struct ioasid_set_fault_queue route = { .size = sizeof(route) };
-	struct ioasid_device_allow allow = { .size = sizeof(allow) };
 	struct ioasid_map map = {
 		.size = sizeof(map),
 		.flags = IOASID_MAP_READ | IOASID_MAP_FIXED_IOVA,
@@ -80,10 +79,8 @@ FIXTURE_SETUP(vfault)
 	route.fault_fd = self->qfd;
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_FAULT_QUEUE, &route));
 
-	allow.ioasid_fd = self->fd;
-	allow.pasid = self->pasid;
-	allow.cookie = COOKIE;
-	ASSERT_EQ(0, ioctl(self->edu.device, IOASID_DEVICE_ALLOW, &allow));
+	ASSERT_EQ(0, _ioasid_device_allow(self->edu.device, self->fd,
+					  self->pasid, 0, COOKIE));
 	/* The mapped page works: the device has the translation. */
 	ASSERT_EQ(0, vfio_edu_to_device(&self->edu, IOVA, 0, 64));
 }

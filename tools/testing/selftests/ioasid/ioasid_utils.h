@@ -162,6 +162,32 @@ static inline int _ioasid_unmap_all(int fd, __u32 pasid, __u64 *unmapped)
 	return _ioasid_unmap(fd, pasid, IOASID_UNMAP_ALL, 0, 0, unmapped);
 }
 
+/* IOASID_DEVICE_ALLOW on a device fd (VFIO or software): at RID or a PASID. */
+static inline int _ioasid_device_allow(int dev, int ioasid_fd, __u32 pasid,
+				       __u32 flags, __u64 cookie)
+{
+	struct ioasid_device_allow cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid_fd = ioasid_fd,
+		.pasid = pasid,
+		.cookie = cookie,
+	};
+
+	return ioctl(dev, IOASID_DEVICE_ALLOW, &cmd);
+}
+
+static inline int _ioasid_device_disallow(int dev, __u32 pasid, __u32 flags)
+{
+	struct ioasid_device_disallow cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.pasid = pasid,
+	};
+
+	return ioctl(dev, IOASID_DEVICE_DISALLOW, &cmd);
+}
+
 /* Raw GET_INFO: fills *cmd (size, flags, pasid and caps fields set here). */
 static inline int _ioasid_get_info_raw(int fd, __u32 flags, __u32 pasid,
 				       void *caps, __u32 caps_len,

@@ -82,26 +82,12 @@ static inline int sw_dev_create(uint32_t pasid_bits)
 static inline int sw_allow(int dev, int fd, uint32_t pasid, uint32_t flags,
 			   uint64_t cookie)
 {
-	struct ioasid_device_allow cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioasid_fd = fd,
-		.pasid = pasid,
-		.cookie = cookie,
-	};
-
-	return sw_ret(ioctl(dev, IOASID_DEVICE_ALLOW, &cmd));
+	return sw_ret(_ioasid_device_allow(dev, fd, pasid, flags, cookie));
 }
 
 static inline int sw_disallow(int dev, uint32_t pasid, uint32_t flags)
 {
-	struct ioasid_device_disallow cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.pasid = pasid,
-	};
-
-	return sw_ret(ioctl(dev, IOASID_DEVICE_DISALLOW, &cmd));
+	return sw_ret(_ioasid_device_disallow(dev, pasid, flags));
 }
 
 /*

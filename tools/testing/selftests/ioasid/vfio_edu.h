@@ -787,26 +787,14 @@ static inline int edu_ioasid_unmap(int fd, uint32_t pasid, uint64_t iova,
 static inline int vfio_edu_allow(struct vfio_edu *e, int ioasid_fd,
 				 uint32_t pasid, uint32_t flags)
 {
-	struct ioasid_device_allow cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioasid_fd = ioasid_fd,
-		.pasid = pasid,
-	};
-
-	return edu_ioasid_ioctl(e->device, IOASID_DEVICE_ALLOW, &cmd);
+	return _ioasid_device_allow(e->device, ioasid_fd, pasid, flags, 0) ?
+	       -errno : 0;
 }
 
 static inline int vfio_edu_disallow(struct vfio_edu *e, uint32_t pasid,
 				    uint32_t flags)
 {
-	struct ioasid_device_disallow cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.pasid = pasid,
-	};
-
-	return edu_ioasid_ioctl(e->device, IOASID_DEVICE_DISALLOW, &cmd);
+	return _ioasid_device_disallow(e->device, pasid, flags) ? -errno : 0;
 }
 
 static inline int vfio_edu_info(struct vfio_edu *e,
