@@ -66,7 +66,9 @@ enum {
 	IOASID_CMD_UNMAP = 0x04,
 	IOASID_CMD_FAULT_QUEUE_ALLOC = 0x05,
 	IOASID_CMD_SET_FAULT_QUEUE = 0x06,
-	/* 0x07 - 0x3f: reserved for /dev/ioasid commands */
+	IOASID_CMD_NESTED_BIND = 0x07,
+	IOASID_CMD_NESTED_INVALIDATE = 0x08,
+	/* 0x09 - 0x3f: reserved for /dev/ioasid commands */
 	IOASID_CMD_DEVICE_GET_INFO = 0x40,
 	IOASID_CMD_DEVICE_ALLOW = 0x41,
 	IOASID_CMD_DEVICE_DISALLOW = 0x42,
@@ -137,6 +139,8 @@ struct ioasid_info {
 #define IOASID_INFO_CAP_MODES		3
 #define IOASID_INFO_CAP_IOAS		4
 #define IOASID_INFO_CAP_IOVA_RANGES	5
+#define IOASID_INFO_CAP_NESTED		6
+#define IOASID_INFO_CAP_NESTED_IOAS	7
 
 /**
  * struct ioasid_info_cap_pasid - the PASID space this fd allocates from
@@ -189,6 +193,10 @@ struct ioasid_info_cap_quota {
 #define IOASID_FAMILY_SMMUV3	2
 #define IOASID_FAMILY_SOFTWARE	3
 
+/* Nested stage-1 formats (bit numbers of the nested_formats bitmaps) */
+#define IOASID_NESTED_FMT_VTD_FS	1	/* Intel VT-d first stage */
+#define IOASID_NESTED_FMT_SMMUV3	2	/* Arm SMMUv3 stage 1 (CD table) */
+
 /**
  * struct ioasid_info_cap_modes - what this kernel and module can do
  * @header: id IOASID_INFO_CAP_MODES, version 1
@@ -205,6 +213,79 @@ struct ioasid_info_cap_modes {
 	__u32 executors;
 	__u32 nested_formats;
 	__u32 __reserved;
+};
+
+/* struct ioasid_info_cap_nested::vtd_flags */
+#define IOASID_NESTED_VTD_5LVL		(1U << 0)	/* FSPM 01b: 5-level (CAP.FL5LP) */
+#define IOASID_NESTED_VTD_1G		(1U << 1)	/* 1 GiB first-stage pages (CAP.FL1GP) */
+#define IOASID_NESTED_VTD_SRS		(1U << 2)	/* SRE may be set (ECAP.SRS) */
+#define IOASID_NESTED_VTD_EAFS		(1U << 3)	/* EAFE may be set (ECAP.EAFS) */
+
+/* struct ioasid_info_cap_nested::smmu_flags */
+#define IOASID_NESTED_SMMU_CD2L		(1U << 0)	/* 2-level CD tables (IDR0.CD2L) */
+#define IOASID_NESTED_SMMU_RIL		(1U << 1)	/* range invalidation (IDR3.RIL) */
+#define IOASID_NESTED_SMMU_ASID16	(1U << 2)	/* 16-bit ASIDs (IDR0.ASID16) */
+#define IOASID_NESTED_SMMU_HA		(1U << 3)	/* CD.HA: hardware access flag */
+#define IOASID_NESTED_SMMU_HD		(1U << 4)	/* CD.HD: hardware dirty state */
+
+/* struct ioasid_info_cap_nested::smmu_granules */
+#define IOASID_NESTED_SMMU_GRAN_4K	(1U << 0)
+#define IOASID_NESTED_SMMU_GRAN_16K	(1U << 1)
+#define IOASID_NESTED_SMMU_GRAN_64K	(1U << 2)
+
+/**
+ * struct ioasid_info_cap_nested - what nested binds this module accepts
+ * @header: id IOASID_INFO_CAP_NESTED, version 1
+ * @formats: bitmap of (1 << IOASID_NESTED_FMT_*) that IOASID_NESTED_BIND takes
+ * @vtd_flags: IOASID_NESTED_VTD_*: PASID-entry features a guest may use
+ * @vtd_haw: width of the guest-physical addresses in VT-d entries (FSPTPTR,
+ *           paging entries); bits above are reserved
+ * @vtd_mamv: largest address mask (AM) of a page-selective P_IOTLB
+ * @smmu_ssid_bits: SSIDSIZE: the largest STE.S1CDMax accepted
+ * @smmu_ias: input (IPA) size of S1ContextPtr, L1CD and CD TTBx, in bits
+ * @smmu_oas: largest CD.IPS, as an address width in bits
+ * @__reserved: 0
+ * @smmu_flags: IOASID_NESTED_SMMU_*
+ * @smmu_granules: IOASID_NESTED_SMMU_GRAN_* a CD may select
+ *
+ * These are the module's widest capabilities.  A device's executor may run
+ * less: IOASID_DEVICE_GET_INFO tells which formats, and ALLOW refuses an
+ * IOASID whose bound entry needs more with EMEDIUMTYPE.
+ */
+struct ioasid_info_cap_nested {
+	struct ioasid_info_cap_header header;
+	__u32 formats;
+	__u32 vtd_flags;
+	__u8 vtd_haw;
+	__u8 vtd_mamv;
+	__u8 smmu_ssid_bits;
+	__u8 smmu_ias;
+	__u8 smmu_oas;
+	__u8 __reserved[3];
+	__u32 smmu_flags;
+	__u32 smmu_granules;
+};
+
+/**
+ * struct ioasid_info_cap_nested_ioas - a nested IOASID (with IOASID_INFO_PASID)
+ * @header: id IOASID_INFO_CAP_NESTED_IOAS, version 1
+ * @parent_pasid: the stage-2 IOASID
+ * @format: IOASID_NESTED_FMT_*
+ * @iotlb_hits: software IOTLB lookups that hit (software executor)
+ * @iotlb_misses: lookups that walked the guest tables
+ * @iotlb_entries: translations cached now
+ * @ctx_entries: PASID-entry / CD cache entries now
+ *
+ * Present only for an IOASID in IOASID_MODE_NESTED.
+ */
+struct ioasid_info_cap_nested_ioas {
+	struct ioasid_info_cap_header header;
+	__u32 parent_pasid;
+	__u32 format;
+	__aligned_u64 iotlb_hits;
+	__aligned_u64 iotlb_misses;
+	__u32 iotlb_entries;
+	__u32 ctx_entries;
 };
 
 /* IOASID states */
@@ -375,6 +456,143 @@ struct ioasid_unmap {
 #define IOASID_UNMAP		_IO(IOASID_TYPE, IOASID_CMD_UNMAP)
 
 /**
+ * DOC: Nested translation
+ *
+ * A nested IOASID translates in two stages, like an IOMMU that nests: stage 1
+ * is a guest's own I/O page table, in a hardware format, whose table pointers
+ * and output addresses are guest-physical (GPA); stage 2 is an IOVA-mode
+ * IOASID of the same fd, the *parent*, whose IOVA space is the guest-physical
+ * space (IOASID_MAP of the guest's memory at its GPAs).  Every stage-1 table
+ * read and every stage-1 output goes through stage 2; the rights of a page
+ * are those of both stages together.
+ *
+ * IOASID_NESTED_BIND gives an IOASID in IOASID_MODE_NONE its stage 1 in the
+ * hardware's own encoding, exactly as the guest wrote it:
+ *
+ *  - IOASID_NESTED_FMT_VTD_FS: one scalable-mode PASID-table entry (512 bits,
+ *    VT-d 5.10 §9.6), struct ioasid_nested_vtd.  Devices attached to the
+ *    IOASID at a PASID translate the requests carrying that PASID through
+ *    it; a RID attachment translates requests without PASID (the entry the
+ *    context entry's RID_PASID selects).
+ *  - IOASID_NESTED_FMT_SMMUV3: the dwords 0-1 of one Stream Table Entry
+ *    (SMMUv3 §5.2), struct ioasid_nested_smmuv3.  Its CD table lives in guest
+ *    memory and is read through stage 2 when a request needs it.  Devices
+ *    attach to it at RID (one STE is one stream); requests carrying a PASID
+ *    use it as their SubstreamID.
+ *
+ * The entry is validated the way the hardware does (see
+ * Documentation/userspace-api/ioasid.rst for every rule and its section):
+ * reserved bits, reserved encodings and features that
+ * IOASID_INFO_CAP_NESTED does not advertise are EINVAL.
+ *
+ * The guest's cache invalidations reach the kernel through
+ * IOASID_NESTED_INVALIDATE, again in the hardware's encoding.  A change the
+ * guest makes to its tables (or CDs) is guaranteed to be seen only after the
+ * invalidation the hardware requires for it.
+ */
+
+/**
+ * struct ioasid_nested_vtd - IOASID_NESTED_FMT_VTD_FS bind data
+ * @pasid_entry: the guest's scalable-mode PASID-table entry, little-endian
+ *               64-bit words, bit N of the entry in word N / 64
+ */
+struct ioasid_nested_vtd {
+	__aligned_u64 pasid_entry[8];
+};
+
+/**
+ * struct ioasid_nested_smmuv3 - IOASID_NESTED_FMT_SMMUV3 bind data
+ * @ste: dwords 0 and 1 of the guest's Stream Table Entry, little-endian
+ */
+struct ioasid_nested_smmuv3 {
+	__aligned_u64 ste[2];
+};
+
+/**
+ * struct ioasid_nested_bind - IOASID_NESTED_BIND
+ * @size: sizeof(struct ioasid_nested_bind)
+ * @flags: IOASID_NESTED_BIND_REPLACE: the IOASID is nested already, over
+ *         @parent_pasid in @format: replace its entry, atomically for devices
+ *         attached to it (the VMM relays a guest's change of the PASID entry
+ *         or STE); IOASID_NESTED_UNBIND: make a nested IOASID without
+ *         attachments IOASID_MODE_NONE again (every other field 0)
+ * @pasid: the IOASID
+ * @parent_pasid: an IOASID of the same fd in IOASID_MODE_IOVA (or NONE, it
+ *                becomes IOVA): stage 2
+ * @format: IOASID_NESTED_FMT_*
+ * @data_len: sizeof the format's struct
+ * @data_uptr: the format's struct (struct ioasid_nested_vtd, ...)
+ *
+ * Errors: ENOENT if @pasid or @parent_pasid is not an IOASID of this fd;
+ * EINVAL if the parent is the IOASID itself or is nested, if @data_len is
+ * not the format's size, or if the entry is not valid (the rules of
+ * Documentation/userspace-api/ioasid.rst); EOPNOTSUPP for an unknown
+ * @format; EMEDIUMTYPE if the IOASID has another mode (or, with REPLACE,
+ * another parent or format); EBUSY to UNBIND an IOASID devices are
+ * attached to, or to bind an IOASID that is attached (bind first, then
+ * ALLOW).  While an IOASID has nested children, IOASID_DESTROY of it is EBUSY.
+ */
+struct ioasid_nested_bind {
+	__u32 size;
+	__u32 flags;
+#define IOASID_NESTED_BIND_REPLACE	(1U << 0)
+#define IOASID_NESTED_UNBIND		(1U << 1)
+	__u32 pasid;
+	__u32 parent_pasid;
+	__u32 format;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+};
+
+#define IOASID_NESTED_BIND	_IO(IOASID_TYPE, IOASID_CMD_NESTED_BIND)
+
+/* struct ioasid_nested_invalidate::out_error */
+#define IOASID_INV_ERROR_NONE		0
+#define IOASID_INV_ERROR_ILLEGAL	1	/* a command a guest may not issue, or an unknown one (SMMU CERROR_ILL, VT-d IQE) */
+#define IOASID_INV_ERROR_MALFORMED	2	/* a reserved field or encoding is set */
+
+/* Most entries in one IOASID_NESTED_INVALIDATE */
+#define IOASID_NESTED_INV_MAX		4096
+
+/**
+ * struct ioasid_nested_invalidate - IOASID_NESTED_INVALIDATE
+ * @size: sizeof(struct ioasid_nested_invalidate)
+ * @flags: must be 0
+ * @pasid: a nested IOASID
+ * @entry_len: bytes per entry: 32 for IOASID_NESTED_FMT_VTD_FS (a 256-bit
+ *             queued-invalidation descriptor; a 128-bit one zero-extended),
+ *             16 for IOASID_NESTED_FMT_SMMUV3 (one command-queue command)
+ * @entry_num: entries at @entries_uptr, 1 to IOASID_NESTED_INV_MAX
+ * @entries_uptr: the guest's descriptors or commands, as the guest wrote them
+ * @out_done: entries applied
+ * @out_error: IOASID_INV_ERROR_* of entry @out_done when the call fails
+ *
+ * Applies the entries in order, each completely before the next, like the
+ * hardware's queue: when the call returns, every translation the applied
+ * entries removed is gone from every cache of the IOASID.  At the first
+ * entry that is malformed or that a guest may not issue, the call stops
+ * and fails with EINVAL: entries before it stay applied, nothing at or
+ * after it is, and @out_done and @out_error say where and why (unlike other
+ * ioctls, these outputs are written back on that failure).  Which commands
+ * are accepted, and what each does, is in
+ * Documentation/userspace-api/ioasid.rst.  Other errors (ENOENT, EINVAL for
+ * @entry_len or @entry_num, EFAULT) change nothing.
+ */
+struct ioasid_nested_invalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 pasid;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 out_done;
+	__aligned_u64 entries_uptr;
+	__u32 out_error;
+	__u32 __reserved;
+};
+
+#define IOASID_NESTED_INVALIDATE _IO(IOASID_TYPE, IOASID_CMD_NESTED_INVALIDATE)
+
+/**
  * DOC: I/O fault queues
  *
  * A fault queue is an fd, allocated from a /dev/ioasid fd, that delivers a
@@ -445,6 +663,13 @@ struct ioasid_set_fault_queue {
 #define IOASID_FAULT_REASON_UNMAPPED	1	/* no translation for the address */
 #define IOASID_FAULT_REASON_PERMISSION	2	/* translation lacks the access */
 #define IOASID_FAULT_REASON_OTHER	3	/* reported by the IOMMU, other */
+#define IOASID_FAULT_REASON_ACCESS_FLAG	4	/* SMMU: access flag clear (F_ACCESS) */
+#define IOASID_FAULT_REASON_ADDR_SIZE	5	/* an address beyond the output size */
+#define IOASID_FAULT_REASON_NON_CANONICAL 6	/* input address outside the table's range */
+#define IOASID_FAULT_REASON_RESERVED	7	/* a reserved bit set in a paging entry */
+#define IOASID_FAULT_REASON_BAD_CONTEXT	8	/* VT-d PASID entry / SMMU STE or CD not valid */
+#define IOASID_FAULT_REASON_BAD_SUBSTREAM 9	/* SMMU C_BAD_SUBSTREAMID */
+#define IOASID_FAULT_REASON_STREAM_DISABLED 10	/* SMMU F_STREAM_DISABLED */
 
 /**
  * struct ioasid_fault - a fault record, read(2) from a fault queue fd
@@ -460,6 +685,18 @@ struct ioasid_set_fault_queue {
  *       records were lost to overflow
  * @cookie: the cookie given to IOASID_DEVICE_ALLOW for the attachment
  * @addr: the faulting address (the page of it for the software executor)
+ * @wire_pasid: with IOASID_FAULT_PASID_VALID, the PASID (SubstreamID) the
+ *              request carried, which is not @pasid when the device was
+ *              allowed at another wire PASID or for an SMMUv3-format nested
+ *              IOASID; else 0
+ * @stage: 0 for an IOASID that is not nested; else the stage that faulted,
+ *         1 (the guest's table) or 2 (the parent)
+ * @level: with @stage, the table level of the entry that faulted (the
+ *         format's own numbering: VT-d 5 (PML5) .. 1 (PT), SMMU 0 .. 3)
+ * @__reserved: 0
+ * @stage2_addr: with @stage 2, the guest-physical address that stage 2
+ *               could not translate (with IOASID_FAULT_TABLE_WALK, the
+ *               address of the stage-1 table entry, CD or L1CD being read)
  */
 struct ioasid_fault {
 	__u32 size;
@@ -468,12 +705,19 @@ struct ioasid_fault {
 #define IOASID_FAULT_PASID_VALID	(1U << 1)
 #define IOASID_FAULT_READ		(1U << 2)
 #define IOASID_FAULT_WRITE		(1U << 3)
+#define IOASID_FAULT_PRIV		(1U << 4)	/* a privileged (supervisor) request */
+#define IOASID_FAULT_TABLE_WALK		(1U << 5)	/* stage 2 faulted reading a stage-1 structure */
 	__u32 pasid;
 	__u32 reason;
 	__u32 id;
 	__u32 seq;
 	__aligned_u64 cookie;
 	__aligned_u64 addr;
+	__u32 wire_pasid;
+	__u8 stage;
+	__u8 level;
+	__u16 __reserved;
+	__aligned_u64 stage2_addr;
 };
 
 /**
@@ -568,10 +812,14 @@ struct ioasid_device_info {
  * @size: sizeof(struct ioasid_device_allow)
  * @flags: IOASID_DEVICE_PASID: attach at the IOASID's PASID (requests
  *         tagged with that PASID); otherwise attach at RID granularity
- *         (requests without PASID)
+ *         (requests without PASID).  IOASID_DEVICE_WIRE_PASID (with
+ *         IOASID_DEVICE_PASID): attach at @wire_pasid instead, the PASID
+ *         the device's requests carry (a guest's PASID, for instance)
  * @ioasid_fd: an open /dev/ioasid fd
  * @pasid: an IOASID of @ioasid_fd
  * @cookie: reported in fault records for DMA through this attachment
+ * @wire_pasid: with IOASID_DEVICE_WIRE_PASID, else 0
+ * @__reserved: must be 0
  *
  * Authorises the device to DMA through the IOASID: the attachment takes a
  * reference on the IOASID and the device's IOMMU is programmed before the
@@ -587,9 +835,12 @@ struct ioasid_device_allow {
 	__u32 size;
 	__u32 flags;
 #define IOASID_DEVICE_PASID		(1U << 0)
+#define IOASID_DEVICE_WIRE_PASID	(1U << 1)
 	__s32 ioasid_fd;
 	__u32 pasid;
 	__aligned_u64 cookie;
+	__u32 wire_pasid;
+	__u32 __reserved;
 };
 
 #define IOASID_DEVICE_ALLOW	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_ALLOW)
@@ -597,9 +848,11 @@ struct ioasid_device_allow {
 /**
  * struct ioasid_device_disallow - IOASID_DEVICE_DISALLOW
  * @size: sizeof(struct ioasid_device_disallow)
- * @flags: IOASID_DEVICE_PASID: the attachment at @pasid; otherwise the RID
- *         attachment, which must be to the IOASID @pasid
- * @pasid: the IOASID's PASID
+ * @flags: IOASID_DEVICE_PASID: the attachment at wire PASID @pasid (the
+ *         IOASID's own PASID unless it was allowed with
+ *         IOASID_DEVICE_WIRE_PASID); otherwise the RID attachment, which
+ *         must be to the IOASID @pasid
+ * @pasid: the wire PASID, or for the RID attachment the IOASID's PASID
  * @__reserved: must be 0
  *
  * Detaches and drops the attachment's reference.  DMA through it faults from

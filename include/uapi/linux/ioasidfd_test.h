@@ -48,7 +48,8 @@ struct ioasid_test_device_create {
  * @flags: IOASID_TEST_DMA_WRITE: the device writes memory (else reads it);
  *         IOASID_TEST_DMA_PASID: the request carries @pasid (else it is a
  *         request without PASID); IOASID_TEST_DMA_RECOVERABLE: the device
- *         waits for fault responses
+ *         waits for fault responses; IOASID_TEST_DMA_PRIV: a privileged
+ *         (supervisor) request
  * @pasid: with IOASID_TEST_DMA_PASID, else 0
  * @timeout_ms: with IOASID_TEST_DMA_RECOVERABLE, the longest wait for one
  *              response (1 to 10000), else 0
@@ -70,6 +71,7 @@ struct ioasid_test_dma {
 #define IOASID_TEST_DMA_WRITE		(1U << 0)
 #define IOASID_TEST_DMA_PASID		(1U << 1)
 #define IOASID_TEST_DMA_RECOVERABLE	(1U << 2)
+#define IOASID_TEST_DMA_PRIV		(1U << 3)
 	__u32 pasid;
 	__u32 timeout_ms;
 	__aligned_u64 iova;
