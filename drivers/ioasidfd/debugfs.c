@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/ioasid: object counters in debugfs, for leak checks, and a test knob.
+ * /dev/ioasid: object counters in debugfs, for leak checks.
  *
  * /sys/kernel/debug/ioasidfd/counters has one "name value" line per counter.
  * They count live kernel objects of the module, so with every fd closed and
- * every device gone they must all read 0.
- *
- * /sys/kernel/debug/ioasidfd/fault_report_delay_ms (root only, default 0)
- * stretches each report of a fault the IOMMU driver delivers by that many
- * milliseconds (at most 1000), so that a test can race DISALLOW against a
- * report in flight deterministically.
+ * every device gone they must all read 0.  (Test knobs live in the test
+ * module, ioasidfd_test.ko.)
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -34,9 +30,6 @@ static const char *const ioasidfd_counter_names[IOASIDFD_CNT_NR] = {
 
 static struct dentry *ioasidfd_debugfs;
 
-/* Read locklessly by the fault path; see the comment at the top. */
-u32 ioasidfd_fault_report_delay_ms;
-
 static int ioasidfd_counters_show(struct seq_file *m, void *unused)
 {
 	int i;
@@ -53,8 +46,6 @@ void ioasidfd_debugfs_init(void)
 	ioasidfd_debugfs = debugfs_create_dir("ioasidfd", NULL);
 	debugfs_create_file("counters", 0444, ioasidfd_debugfs, NULL,
 			    &ioasidfd_counters_fops);
-	debugfs_create_u32("fault_report_delay_ms", 0600, ioasidfd_debugfs,
-			   &ioasidfd_fault_report_delay_ms);
 }
 
 void ioasidfd_debugfs_exit(void)

@@ -9,7 +9,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -172,131 +171,35 @@ struct ioasidfd_device *ioasidfd_device_create(struct device *dev)
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_create, IOASIDFD);
 
-/*
- * Finds or makes a hwpt of @iopt that the attachment's device can use, and
- * attaches it there: on success @attach->hwpt is set and holds a use.
- */
-static int ioasidfd_hwpt_attach(struct ioasidfd_iopt *iopt,
-				struct ioasidfd_attach *attach)
-{
-	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
-	struct ioasidfd_hwpt *hwpt;
-	int rc;
-
-	lockdep_assert_held(&iopt->lock);
-	/*
-	 * Share a page table where the executor accepts it; a refusal (6.1
-	 * drivers say -EINVAL for an incompatible IOMMU instance) only means
-	 * this device needs a page table of its own.
-	 */
-	list_for_each_entry(hwpt, &iopt->hwpts, item) {
-		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
-			continue;
-		attach->hwpt = hwpt;
-		if (!ops->attach(attach)) {
-			/* Joining may have narrowed it (6.1 VT-d lowers the AGAW). */
-			hwpt->aperture = attach->idev->aperture;
-			goto out;
-		}
-	}
-
-	hwpt = ops->hwpt_alloc(attach->idev);
-	if (IS_ERR(hwpt)) {
-		attach->hwpt = NULL;
-		return PTR_ERR(hwpt);
-	}
-	hwpt->ops = ops;
-	hwpt->iopt = iopt;
-	hwpt->prot = attach->idev->prot;
-	/*
-	 * Attach the empty table, then fill it: Linux 6.1's SMMUv3 driver
-	 * builds a domain's page table at its first attach, and both it and
-	 * VT-d fix the aperture only then.  Until the fill is done the
-	 * device's DMA faults, as it did before.
-	 */
-	attach->hwpt = hwpt;
-	rc = ops->attach(attach);
-	if (rc)
-		goto err_free;
-	/* The executor's attach has fixed the device's aperture. */
-	hwpt->aperture = attach->idev->aperture;
-	rc = ioasidfd_iopt_check_device(iopt, attach->idev);
-	if (!rc)
-		rc = ioasidfd_iopt_fill_hwpt(iopt, hwpt);
-	if (rc) {
-		ops->detach(attach);
-		goto err_free;
-	}
-	list_add_tail(&hwpt->item, &iopt->hwpts);
-	ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
-out:
-	hwpt->users++;
-	return 0;
-
-err_free:
-	attach->hwpt = NULL;
-	ops->hwpt_free(hwpt);
-	return rc;
-}
-
 /**
- * ioasidfd_hwpt_free() - free a page table no device uses
- * @hwpt: the page table, on its iopt's list; the iopt lock is held
- */
-void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt)
-{
-	lockdep_assert_held(&hwpt->iopt->lock);
-	WARN_ON(hwpt->users);
-	list_del(&hwpt->item);
-	hwpt->ops->hwpt_free(hwpt);
-	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
-}
-
-/*
- * A page table no device uses any more stays on the IOASID's list, kept up
- * to date by MAP and UNMAP, so that the next ALLOW only attaches (building
- * and filling a domain is most of an ALLOW's cost).  Destroying the IOASID
- * frees it.
- */
-static void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt)
-{
-	lockdep_assert_held(&hwpt->iopt->lock);
-	if (--hwpt->users)
-		return;
-	if (test_bit(IOASIDFD_IOAS_DESTROYED, &hwpt->iopt->ioas->flags))
-		ioasidfd_hwpt_free(hwpt);
-}
-
-/**
- * ioasidfd_device_attach() - authorise a device to DMA through an IOASID
+ * __ioasidfd_device_attach() - authorise a device to DMA through an IOASID
  * @idev: the device
  * @ioas: the IOASID, referenced by the caller
- * @flags: IOASID_DEVICE_PASID to attach at the IOASID's PASID, 0 for RID
+ * @wire_pasid: the PASID the requests carry, or IOASIDFD_PASID_RID to attach
+ *              at RID (requests without PASID)
  * @cookie: reported in fault records for this attachment
  *
  * On success the attachment holds its own reference on @ioas and the
  * device's IOMMU translates through it.  Undo with ioasidfd_device_detach().
  *
- * Return: 0, -EOPNOTSUPP for unknown @flags, -ERANGE if the device cannot
- * issue the PASID or the IOASID maps IOVAs the device's IOMMU cannot,
- * -EBUSY if the device (or its group, at RID) is attached there already,
- * -ENOENT if @ioas was destroyed, -EMEDIUMTYPE if the device's executor
- * cannot run the IOASID's translation, or -ENOMEM.
+ * Return: 0, -ERANGE if the device cannot issue the PASID or the IOASID
+ * translates IOVAs the device's IOMMU cannot reach, -EBUSY if the device (or
+ * its group, at RID) is attached there already, -ENOENT if @ioas was
+ * destroyed, -EMEDIUMTYPE if the device's executor cannot run the IOASID's
+ * translation, or -ENOMEM.
  */
-int ioasidfd_device_attach(struct ioasidfd_device *idev,
-			   struct ioasidfd_ioas *ioas, u32 flags, u64 cookie)
+static int __ioasidfd_device_attach(struct ioasidfd_device *idev,
+				    struct ioasidfd_ioas *ioas, u32 wire_pasid,
+				    u64 cookie)
 {
-	bool at_pasid = flags & IOASID_DEVICE_PASID;
-	u32 pasid = at_pasid ? ioas->pasid : IOASIDFD_PASID_RID;
+	bool at_pasid = wire_pasid != IOASIDFD_PASID_RID;
 	struct ioasidfd_group *group = at_pasid ? NULL : idev->group;
 	struct ioasidfd_attach *attach;
 	struct ioasidfd_iopt *iopt;
 	int rc;
 
-	if (flags & ~IOASID_DEVICE_PASID)
-		return -EOPNOTSUPP;
 	if (at_pasid && (!idev->pasid_bits ||
-			 ioas->pasid >= (1ULL << idev->pasid_bits)))
+			 wire_pasid >= (1ULL << idev->pasid_bits)))
 		return -ERANGE;
 
 	iopt = ioasidfd_ioas_iopt(ioas);
@@ -307,13 +210,13 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 	}
 	attach->idev = idev;
 	attach->ioas = ioas;
-	attach->pasid = pasid;
+	attach->wire_pasid = wire_pasid;
 	attach->cookie = cookie;
 
 	mutex_lock(&idev->lock);
 	if (at_pasid) {
 		/* Reserve the slot so that recording the attachment cannot fail. */
-		rc = xa_insert(&idev->pasids, pasid, NULL, GFP_KERNEL);
+		rc = xa_insert(&idev->pasids, wire_pasid, NULL, GFP_KERNEL);
 		if (rc)
 			goto err_unlock_dev;
 	} else if (idev->rid) {
@@ -333,11 +236,7 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 		rc = -ENOENT;
 		goto err_unlock_iopt;
 	}
-	if (!(idev->exec->modes & BIT(iopt->mode))) {
-		rc = -EMEDIUMTYPE;
-		goto err_unlock_iopt;
-	}
-	rc = ioasidfd_iopt_check_device(iopt, idev);
+	rc = ioasidfd_iopt_check_attach(iopt, idev, wire_pasid);
 	if (rc)
 		goto err_unlock_iopt;
 
@@ -346,7 +245,7 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 		attach->hwpt = group->rid_hwpt;
 		attach->hwpt->users++;
 	} else {
-		rc = ioasidfd_hwpt_attach(iopt, attach);
+		rc = ioasidfd_hwpt_get(iopt, attach);
 		if (rc)
 			goto err_unlock_iopt;
 	}
@@ -362,7 +261,7 @@ int ioasidfd_device_attach(struct ioasidfd_device *idev,
 		mutex_unlock(&group->lock);
 	}
 	if (at_pasid) {
-		xa_store(&idev->pasids, pasid, attach, 0);
+		xa_store(&idev->pasids, wire_pasid, attach, 0);
 		idev->nr_pasids++;
 	} else {
 		idev->rid = attach;
@@ -377,19 +276,67 @@ err_unlock_group:
 	if (group)
 		mutex_unlock(&group->lock);
 	if (at_pasid)
-		xa_release(&idev->pasids, pasid);
+		xa_release(&idev->pasids, wire_pasid);
 err_unlock_dev:
 	mutex_unlock(&idev->lock);
 	kfree(attach);
 	return rc;
 }
+
+/**
+ * ioasidfd_device_attach() - authorise a device to DMA through an IOASID
+ * @idev: the device
+ * @ioas: the IOASID, referenced by the caller
+ * @flags: IOASID_DEVICE_PASID to attach at the IOASID's PASID, 0 for RID
+ * @cookie: reported in fault records for this attachment
+ *
+ * See ioasidfd_device_attach_pasid() to attach at another wire PASID.
+ *
+ * Return: 0, -EOPNOTSUPP for unknown @flags, or an error of
+ * ioasidfd_device_attach_pasid().
+ */
+int ioasidfd_device_attach(struct ioasidfd_device *idev,
+			   struct ioasidfd_ioas *ioas, u32 flags, u64 cookie)
+{
+	if (flags & ~IOASID_DEVICE_PASID)
+		return -EOPNOTSUPP;
+	return __ioasidfd_device_attach(idev, ioas,
+					flags & IOASID_DEVICE_PASID ?
+					ioas->pasid : IOASIDFD_PASID_RID,
+					cookie);
+}
 EXPORT_SYMBOL_NS_GPL(ioasidfd_device_attach, IOASIDFD);
+
+/**
+ * ioasidfd_device_attach_pasid() - authorise a device's requests at a PASID
+ * @idev: the device
+ * @ioas: the IOASID, referenced by the caller
+ * @wire_pasid: the PASID the requests carry (IOASIDFD_PASID_RID: at RID)
+ * @cookie: reported in fault records for this attachment
+ *
+ * The wire PASID need not be the IOASID's own: a VMM attaches a guest's
+ * PASID to the IOASID that serves it.  On success the attachment holds its
+ * own reference on @ioas and the device's IOMMU translates through it.
+ *
+ * Return: 0, -ERANGE if the device cannot issue @wire_pasid or the IOASID
+ * translates IOVAs its IOMMU cannot reach, -EBUSY if the device (or its
+ * group, at RID) is attached there already, -ENOENT if @ioas was destroyed,
+ * -EMEDIUMTYPE if the device's executor cannot run the IOASID's translation
+ * there, or -ENOMEM.
+ */
+int ioasidfd_device_attach_pasid(struct ioasidfd_device *idev,
+				 struct ioasidfd_ioas *ioas, u32 wire_pasid,
+				 u64 cookie)
+{
+	return __ioasidfd_device_attach(idev, ioas, wire_pasid, cookie);
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_device_attach_pasid, IOASIDFD);
 
 /* Undoes an attachment; called with the device lock held. */
 static void ioasidfd_attach_drop(struct ioasidfd_device *idev,
 				 struct ioasidfd_attach *attach)
 {
-	struct ioasidfd_group *group = attach->pasid == IOASIDFD_PASID_RID ?
+	struct ioasidfd_group *group = attach->wire_pasid == IOASIDFD_PASID_RID ?
 				       idev->group : NULL;
 	struct ioasidfd_iopt *iopt = attach->ioas->iopt;
 	bool last = true;
@@ -415,10 +362,10 @@ static void ioasidfd_attach_drop(struct ioasidfd_device *idev,
 		mutex_unlock(&group->lock);
 	}
 
-	if (attach->pasid == IOASIDFD_PASID_RID) {
+	if (attach->wire_pasid == IOASIDFD_PASID_RID) {
 		idev->rid = NULL;
 	} else {
-		xa_erase(&idev->pasids, attach->pasid);
+		xa_erase(&idev->pasids, attach->wire_pasid);
 		idev->nr_pasids--;
 	}
 	/* May free the IOASID and return its PASID: no iopt lock held. */
@@ -430,9 +377,10 @@ static void ioasidfd_attach_drop(struct ioasidfd_device *idev,
 /**
  * ioasidfd_device_detach() - end a device's authorisation on an IOASID
  * @idev: the device
- * @pasid: the IOASID's PASID
- * @flags: IOASID_DEVICE_PASID for the attachment at @pasid, 0 for the RID
- *         attachment (which must be to the IOASID @pasid)
+ * @pasid: with IOASID_DEVICE_PASID the wire PASID of the attachment, else
+ *         the PASID of the IOASID attached at RID
+ * @flags: IOASID_DEVICE_PASID for the attachment at wire PASID @pasid, 0 for
+ *         the RID attachment (which must be to the IOASID @pasid)
  *
  * DMA through the attachment is blocked on return, and the attachment's
  * reference on the IOASID is dropped.  Works on destroyed IOASIDs too.
@@ -528,17 +476,16 @@ int ioasidfd_device_report_fault(struct ioasidfd_device *idev, u32 pasid,
 {
 	struct ioasidfd_attach *attach;
 	int rc = -ENODEV;
-	u32 delay;
 
 	mutex_lock(&idev->lock);
 	attach = pasid == IOASIDFD_PASID_RID ? idev->rid :
 		 xa_load(&idev->pasids, pasid);
 	if (attach) {
-		delay = min_t(u32, READ_ONCE(ioasidfd_fault_report_delay_ms), 1000);
-		if (delay)
-			msleep(delay);
+		ioasidfd_test_fault_report_hook();
 		fault->cookie = attach->cookie;
 		fault->pasid = attach->ioas->pasid;
+		if (fault->flags & IOASID_FAULT_PASID_VALID)
+			fault->wire_pasid = pasid;
 		ioasidfd_fault_report(attach->ioas, fault, 0);
 		rc = 0;
 	}
@@ -571,13 +518,23 @@ static int ioasidfd_device_info(struct ioasidfd_ucmd *ucmd)
 
 static int ioasidfd_device_allow(struct ioasidfd_ucmd *ucmd)
 {
+	const u32 valid = IOASID_DEVICE_PASID | IOASID_DEVICE_WIRE_PASID;
 	struct ioasid_device_allow *cmd = ucmd->cmd;
 	struct ioasidfd_ctx *ctx;
 	struct ioasidfd_ioas *ioas;
+	u32 wire;
 	int rc;
 
-	if (cmd->flags & ~IOASID_DEVICE_PASID)
+	if (cmd->flags & ~valid || cmd->__reserved)
 		return -EOPNOTSUPP;
+	if (cmd->flags & IOASID_DEVICE_WIRE_PASID) {
+		if (!(cmd->flags & IOASID_DEVICE_PASID))
+			return -EINVAL;
+		if (cmd->wire_pasid > IOASID_PASID_MAX)
+			return -ERANGE;
+	} else if (cmd->wire_pasid) {
+		return -EINVAL;
+	}
 	ctx = ioasidfd_ctx_fdget(cmd->ioasid_fd);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
@@ -586,7 +543,13 @@ static int ioasidfd_device_allow(struct ioasidfd_ucmd *ucmd)
 		rc = PTR_ERR(ioas);
 		goto out_ctx;
 	}
-	rc = ioasidfd_device_attach(ucmd->idev, ioas, cmd->flags, cmd->cookie);
+	if (cmd->flags & IOASID_DEVICE_WIRE_PASID)
+		wire = cmd->wire_pasid;
+	else if (cmd->flags & IOASID_DEVICE_PASID)
+		wire = ioas->pasid;
+	else
+		wire = IOASIDFD_PASID_RID;
+	rc = __ioasidfd_device_attach(ucmd->idev, ioas, wire, cmd->cookie);
 	ioasidfd_ioas_put(ioas);
 out_ctx:
 	ioasidfd_ctx_put(ctx);

@@ -225,23 +225,29 @@ static void ioasidfd_iommu_hwpt_free(struct ioasidfd_hwpt *hwpt)
 }
 
 /*
- * One iommu_map_sg() per batch: the driver maps each physically contiguous
- * run with the largest page sizes it can and syncs the IOTLB once for the
- * whole batch, instead of once per run.
+ * One iommu_map_sg() per batch of runs: the driver maps each physically
+ * contiguous run with the largest page sizes it can and syncs the IOTLB
+ * once for the whole batch, instead of once per run.
  */
 static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-			      struct page **pages, unsigned long npages, int prot)
+			      const struct ioasidfd_pfn_run *runs,
+			      unsigned int nr, int prot)
 {
-	size_t length = npages << PAGE_SHIFT;
+	struct scatterlist *sg;
 	struct sg_table sgt;
+	size_t length = 0;
 	ssize_t mapped;
+	unsigned int i;
 	int rc;
 
-	rc = sg_alloc_table_from_pages_segment(&sgt, pages, npages, 0, length,
-					       UINT_MAX & PAGE_MASK,
-					       GFP_KERNEL_ACCOUNT);
+	rc = sg_alloc_table(&sgt, nr, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		return rc;
+	for_each_sgtable_sg(&sgt, sg, i) {
+		sg_set_page(sg, pfn_to_page(runs[i].pfn),
+			    runs[i].npages << PAGE_SHIFT, 0);
+		length += runs[i].npages << PAGE_SHIFT;
+	}
 	mapped = iommu_map_sg(hwpt->domain, iova, sgt.sgl, sgt.orig_nents, prot);
 	sg_free_table(&sgt);
 	if (mapped < 0)
@@ -254,11 +260,18 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 }
 
 static void ioasidfd_iommu_unmap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-				 unsigned long length)
+				 unsigned long length,
+				 struct iommu_iotlb_gather *gather)
 {
-	size_t done = iommu_unmap(hwpt->domain, iova, length);
+	size_t done = iommu_unmap_fast(hwpt->domain, iova, length, gather);
 
 	WARN_ON(done != length);
+}
+
+static void ioasidfd_iommu_flush(struct ioasidfd_hwpt *hwpt,
+				 struct iommu_iotlb_gather *gather)
+{
+	iommu_iotlb_sync(hwpt->domain, gather);
 }
 
 static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
@@ -266,7 +279,7 @@ static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 	struct iommu_domain *domain = attach->hwpt->domain;
 	int rc;
 
-	if (WARN_ON(attach->pasid != IOASIDFD_PASID_RID))
+	if (WARN_ON(attach->wire_pasid != IOASIDFD_PASID_RID))
 		return -EOPNOTSUPP;
 	rc = iommu_attach_group(domain, attach->idev->group->iommu_group);
 	if (!rc)
@@ -291,6 +304,7 @@ const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {
 	.hwpt_free = ioasidfd_iommu_hwpt_free,
 	.map = ioasidfd_iommu_map,
 	.unmap = ioasidfd_iommu_unmap,
+	.flush = ioasidfd_iommu_flush,
 	.attach = ioasidfd_iommu_attach,
 	.detach = ioasidfd_iommu_detach,
 };

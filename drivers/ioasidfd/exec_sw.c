@@ -9,16 +9,21 @@
  * attachments, DESTROY and fault reporting are the common code; only the page
  * table and the DMA engine below are its own.
  *
- * Page table: an xarray indexed by IOVA page, holding the page frame and its
- * access rights.  Its rw_semaphore is the IOTLB: a DMA access holds it for
- * reading while it translates and copies one page, map and unmap hold it for
- * writing, so once unmap returns no access can still reach the old pages.
+ * It walks: a software device's access is translated through the IOASID's
+ * source per access (ioasidfd_iopt_access()), under the IOASID's
+ * translation lock, which plays the IOTLB: an UNMAP, a DESTROY or an
+ * invalidation waits out the access in flight, and once it returns no
+ * access reaches the old memory.  Its page tables (hwpts) hold no table;
+ * they only count the attachments that share the executor.
  *
- * Devices: each attachment is a port, keyed by the PASID requests carry (or
- * IOASIDFD_SW_RID for requests without PASID), under the device's own
- * rw_semaphore.
+ * Devices: each attachment is a port, keyed by the wire PASID requests carry
+ * (or IOASIDFD_SW_RID for requests without PASID), under the device's own
+ * rw_semaphore.  A request with a PASID that has no port of its own goes
+ * to the RID attachment when the IOASID there takes every PASID of the
+ * stream (an SMMUv3-format nested IOASID, whose CD table the SubstreamID
+ * indexes).
  *
- * Lock order: iopt lock -> device port lock -> page table lock.
+ * Lock order: iopt lock -> device port lock -> xlate lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,17 +42,8 @@
 /* The software IOMMU translates 48-bit IOVAs with 4 KiB pages. */
 #define IOASIDFD_SW_IOVA_BITS	48
 
-#define IOASIDFD_SW_PTE_READ	BIT(0)
-#define IOASIDFD_SW_PTE_WRITE	BIT(1)
-#define IOASIDFD_SW_PTE_SHIFT	2
-
 /* Most retries of one access after IOASID_FAULT_RESP_RETRY answers. */
 #define IOASIDFD_SW_MAX_RETRIES	16
-
-struct ioasidfd_sw_pt {
-	struct rw_semaphore lock; /* the IOTLB: see the top of the file */
-	struct xarray ptes;
-};
 
 struct ioasidfd_sw_dev {
 	struct rw_semaphore lock; /* write: attach/detach; read: DMA access */
@@ -88,76 +84,14 @@ static void ioasidfd_sw_remove(struct ioasidfd_device *idev)
 static struct ioasidfd_hwpt *ioasidfd_sw_hwpt_alloc(struct ioasidfd_device *idev)
 {
 	struct ioasidfd_hwpt *hwpt;
-	struct ioasidfd_sw_pt *pt;
 
 	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
-	pt = kzalloc(sizeof(*pt), GFP_KERNEL_ACCOUNT);
-	if (!hwpt || !pt) {
-		kfree(hwpt);
-		kfree(pt);
-		return ERR_PTR(-ENOMEM);
-	}
-	init_rwsem(&pt->lock);
-	xa_init(&pt->ptes);
-	hwpt->priv = pt;
-	return hwpt;
+	return hwpt ?: ERR_PTR(-ENOMEM);
 }
 
 static void ioasidfd_sw_hwpt_free(struct ioasidfd_hwpt *hwpt)
 {
-	struct ioasidfd_sw_pt *pt = hwpt->priv;
-
-	/* The IOASID may still map things: its last user just went. */
-	xa_destroy(&pt->ptes);
-	kfree(pt);
 	kfree(hwpt);
-}
-
-static void ioasidfd_sw_clear(struct ioasidfd_sw_pt *pt, unsigned long first,
-			      unsigned long npages)
-{
-	unsigned long i;
-
-	for (i = 0; i < npages; i++)
-		xa_erase(&pt->ptes, first + i);
-}
-
-static int ioasidfd_sw_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-			   struct page **pages, unsigned long npages, int prot)
-{
-	struct ioasidfd_sw_pt *pt = hwpt->priv;
-	unsigned long first = iova >> PAGE_SHIFT, i, rights = 0;
-	int rc = 0;
-
-	if (prot & IOMMU_READ)
-		rights |= IOASIDFD_SW_PTE_READ;
-	if (prot & IOMMU_WRITE)
-		rights |= IOASIDFD_SW_PTE_WRITE;
-	down_write(&pt->lock);
-	for (i = 0; i < npages; i++) {
-		unsigned long pte = page_to_pfn(pages[i]) << IOASIDFD_SW_PTE_SHIFT |
-				    rights;
-
-		rc = xa_err(xa_store(&pt->ptes, first + i, xa_mk_value(pte),
-				     GFP_KERNEL_ACCOUNT));
-		if (rc) {
-			ioasidfd_sw_clear(pt, first, i);
-			break;
-		}
-	}
-	up_write(&pt->lock);
-	return rc;
-}
-
-static void ioasidfd_sw_unmap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-			      unsigned long length)
-{
-	struct ioasidfd_sw_pt *pt = hwpt->priv;
-
-	/* Taking the lock for writing waits out every access in flight. */
-	down_write(&pt->lock);
-	ioasidfd_sw_clear(pt, iova >> PAGE_SHIFT, length >> PAGE_SHIFT);
-	up_write(&pt->lock);
 }
 
 static int ioasidfd_sw_attach(struct ioasidfd_attach *attach)
@@ -166,7 +100,7 @@ static int ioasidfd_sw_attach(struct ioasidfd_attach *attach)
 	int rc;
 
 	down_write(&sw->lock);
-	rc = xa_err(xa_store(&sw->ports, ioasidfd_sw_port(attach->pasid), attach,
+	rc = xa_err(xa_store(&sw->ports, ioasidfd_sw_port(attach->wire_pasid), attach,
 			     GFP_KERNEL));
 	up_write(&sw->lock);
 	return rc;
@@ -177,19 +111,18 @@ static void ioasidfd_sw_detach(struct ioasidfd_attach *attach)
 	struct ioasidfd_sw_dev *sw = attach->idev->priv;
 
 	down_write(&sw->lock);
-	xa_erase(&sw->ports, ioasidfd_sw_port(attach->pasid));
+	xa_erase(&sw->ports, ioasidfd_sw_port(attach->wire_pasid));
 	up_write(&sw->lock);
 }
 
 const struct ioasidfd_exec_ops ioasidfd_exec_sw = {
 	.executor = IOASID_EXEC_SOFTWARE,
 	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA),
+	.walks = true,
 	.probe = ioasidfd_sw_probe,
 	.remove = ioasidfd_sw_remove,
 	.hwpt_alloc = ioasidfd_sw_hwpt_alloc,
 	.hwpt_free = ioasidfd_sw_hwpt_free,
-	.map = ioasidfd_sw_map,
-	.unmap = ioasidfd_sw_unmap,
 	.attach = ioasidfd_sw_attach,
 	.detach = ioasidfd_sw_detach,
 };
@@ -217,54 +150,78 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_sw_device_create, IOASIDFD);
 struct ioasidfd_sw_step {
 	struct ioasidfd_ioas *ioas;	/* referenced, on a fault */
 	u64 cookie;
-	u32 reason;
+	struct ioasidfd_fault_info fault;
 	bool attached;
 };
+
+/* The port a request lands on: its wire PASID's, or a stream-wide RID one. */
+static struct ioasidfd_attach *ioasidfd_sw_port_of(struct ioasidfd_sw_dev *sw,
+						   u32 pasid)
+{
+	struct ioasidfd_attach *attach;
+
+	attach = xa_load(&sw->ports, ioasidfd_sw_port(pasid));
+	if (attach || pasid == IOASIDFD_PASID_RID)
+		return attach;
+	attach = xa_load(&sw->ports, IOASIDFD_SW_RID);
+	if (attach && ioasidfd_iopt_stream_wide(attach->ioas->iopt))
+		return attach;
+	return NULL;
+}
 
 static void ioasidfd_sw_access(struct ioasidfd_device *idev,
 			       struct ioasidfd_sw_dma *dma, u64 off, size_t len,
 			       struct ioasidfd_sw_step *step)
 {
 	struct ioasidfd_sw_dev *sw = idev->priv;
-	u64 iova = dma->iova + off;
+	struct ioasidfd_access acc = {
+		.iova = dma->iova + off,
+		.len = len,
+		.rights = dma->write ? IOASIDFD_ACC_WRITE : IOASIDFD_ACC_READ,
+		.pasid_valid = dma->pasid != IOASIDFD_PASID_RID,
+		.wire_pasid = dma->pasid,
+		.buf = dma->buf + off,
+	};
 	struct ioasidfd_attach *attach;
-	struct ioasidfd_sw_pt *pt;
-	unsigned long need, pte;
-	void *entry, *va;
 
-	need = dma->write ? IOASIDFD_SW_PTE_WRITE : IOASIDFD_SW_PTE_READ;
+	if (dma->priv)
+		acc.rights |= IOASIDFD_ACC_PRIV;
 	down_read(&sw->lock);
-	attach = xa_load(&sw->ports, ioasidfd_sw_port(dma->pasid));
+	attach = ioasidfd_sw_port_of(sw, dma->pasid);
 	step->attached = attach;
-	if (!attach)
-		goto out;
-	pt = attach->hwpt->priv;
-
-	down_read(&pt->lock);
-	entry = xa_load(&pt->ptes, iova >> PAGE_SHIFT);
-	pte = entry ? xa_to_value(entry) : 0;
-	if (!entry) {
-		step->reason = IOASID_FAULT_REASON_UNMAPPED;
-	} else if (!(pte & need)) {
-		step->reason = IOASID_FAULT_REASON_PERMISSION;
-	} else {
-		va = kmap_local_page(pfn_to_page(pte >> IOASIDFD_SW_PTE_SHIFT));
-		if (dma->write)
-			memcpy(va + offset_in_page(iova), dma->buf + off, len);
-		else
-			memcpy(dma->buf + off, va + offset_in_page(iova), len);
-		kunmap_local(va);
-	}
-	up_read(&pt->lock);
-
-	if (step->reason) {
+	if (attach && !ioasidfd_iopt_access(attach->ioas->iopt, &acc)) {
 		/* The attachment holds the IOASID: this reference is safe. */
 		kref_get(&attach->ioas->kref);
 		step->ioas = attach->ioas;
 		step->cookie = attach->cookie;
+		step->fault = acc.fault;
 	}
-out:
 	up_read(&sw->lock);
+}
+
+/* The record of a fault the software IOMMU reports. */
+static void ioasidfd_sw_fault_record(struct ioasidfd_sw_dma *dma, u64 iova,
+				     const struct ioasidfd_sw_step *step,
+				     struct ioasid_fault *fault)
+{
+	fault->flags = dma->write ? IOASID_FAULT_WRITE : IOASID_FAULT_READ;
+	if (dma->pasid != IOASIDFD_PASID_RID) {
+		fault->flags |= IOASID_FAULT_PASID_VALID;
+		fault->wire_pasid = dma->pasid;
+	}
+	if (dma->recoverable)
+		fault->flags |= IOASID_FAULT_RECOVERABLE;
+	if (dma->priv)
+		fault->flags |= IOASID_FAULT_PRIV;
+	if (step->fault.table_walk)
+		fault->flags |= IOASID_FAULT_TABLE_WALK;
+	fault->pasid = step->ioas->pasid;
+	fault->reason = step->fault.reason;
+	fault->cookie = step->cookie;
+	fault->addr = iova & PAGE_MASK;
+	fault->stage = step->fault.stage;
+	fault->level = step->fault.level;
+	fault->stage2_addr = step->fault.s2_addr;
 }
 
 /**
@@ -304,22 +261,18 @@ int ioasidfd_sw_dma_rw(struct ioasidfd_device *idev, struct ioasidfd_sw_dma *dma
 			dma->status = IOASIDFD_SW_DMA_NO_ATTACH;
 			break;
 		}
-		if (!step.reason) {
+		if (!step.ioas) {
 			off += len;
 			dma->done = off;
 			continue;
 		}
 
-		fault.flags = dma->write ? IOASID_FAULT_WRITE : IOASID_FAULT_READ;
-		if (dma->pasid != IOASIDFD_PASID_RID)
-			fault.flags |= IOASID_FAULT_PASID_VALID;
-		if (dma->recoverable)
-			fault.flags |= IOASID_FAULT_RECOVERABLE;
-		fault.pasid = step.ioas->pasid;
-		fault.reason = step.reason;
-		fault.cookie = step.cookie;
-		fault.addr = iova & PAGE_MASK;
-		code = ioasidfd_fault_report(step.ioas, &fault, dma->timeout);
+		code = IOASID_FAULT_RESP_ABORT;
+		if (!step.fault.silent) {
+			ioasidfd_sw_fault_record(dma, iova, &step, &fault);
+			code = ioasidfd_fault_report(step.ioas, &fault,
+						     dma->timeout);
+		}
 		ioasidfd_ioas_put(step.ioas);
 
 		if (dma->recoverable && code == IOASID_FAULT_RESP_RETRY &&
@@ -329,7 +282,7 @@ int ioasidfd_sw_dma_rw(struct ioasidfd_device *idev, struct ioasidfd_sw_dma *dma
 		}
 		dma->status = IOASIDFD_SW_DMA_FAULT;
 		dma->fault_addr = iova;
-		dma->fault_reason = step.reason;
+		dma->fault_reason = step.fault.reason;
 		break;
 	}
 	return 0;

@@ -1,188 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/ioasid: contexts, IOASIDs and their PASIDs.
+ * /dev/ioasid: contexts and IOASIDs, and the /dev/ioasid handlers.
  *
- * Every PASID the module holds is in one global xarray, ioasidfd_pasids,
- * which is also the map from PASID to IOASID:
+ * An IOASID is named by a system PASID (pasid.c keeps the map):
  *
- *   ALLOC     claim a PASID (its entry says "reserved": lookups find
- *             nothing), copy it out, put the IOASID on its context's live
- *             list (that reference makes it live), then store the IOASID
- *             in the entry
+ *   ALLOC     claim a PASID (lookups find nothing there yet), copy it out,
+ *             put the IOASID on its context's live list (that reference
+ *             makes it live), then publish it in the PASID map
  *   DESTROY   set DESTROYED, wipe the translation, take the IOASID off the
- *             live list and drop that reference.  If devices still hold the
- *             IOASID its entry stays (parked): lookups skip it and the PASID
- *             is not handed out again
- *   release   the last reference gives the PASID back: first to the kernel's
- *             allocator, then the entry goes
+ *             live list and drop that reference.  If devices (or nested
+ *             children) still hold the IOASID its entry stays (parked):
+ *             lookups skip it and the PASID is not handed out again
+ *   release   the last reference gives the PASID back
  *
  * A lookup by a context only finds its own live IOASIDs: another context's
  * PASID is ENOENT, as is a parked one.
+ *
+ * The handlers here only copy in, call the kernel functions (ioas.c itself,
+ * iova.c, nested.c) and reply; a call that fails changes nothing.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
-#include <linux/ioasid.h>
+#include <linux/iommu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/user_namespace.h>
 
 #include "ioasidfd_private.h"
 
 static struct kmem_cache *ioasidfd_ioas_cache;
-
-/*
- * PASIDs.  The module records every PASID it holds in ioasidfd_pasids.
- *
- * Where the kernel has a PASID allocator (CONFIG_IOASID: x86 with VT-d SVM)
- * every PASID must also be claimed from it, so that it can never collide
- * with one the kernel hands out for SVA.  The record picks the candidate and
- * the kernel's allocator is only asked for that one PASID, because it logs
- * every failure: a user filling a range of its own PASIDs then gets ENOSPC
- * without a word in the kernel log.  A PASID the kernel refuses is held by
- * someone else: it is marked foreign and skipped, until ioasid_find() (which
- * does not log) says it is free again.
- *
- * Debian's arm64 kernel has no PASID allocator (no IOASID, no SMMUv3 SVA):
- * nothing there hands out PASIDs, and the record alone is the allocator.
- */
-static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
-#define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
-#define IOASIDFD_PASID_FOREIGN	xa_mk_value(2)
-
-#if IS_ENABLED(CONFIG_IOASID)
-static DECLARE_IOASID_SET(ioasidfd_pasid_set);
-
-static bool ioasidfd_pasid_claim(u32 pasid)
-{
-	return ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
-}
-
-static void ioasidfd_pasid_unclaim(u32 pasid)
-{
-	ioasid_free(pasid);
-}
-
-static bool ioasidfd_pasid_taken(u32 pasid)
-{
-	return ioasid_find(NULL, pasid, NULL) != ERR_PTR(-ENOENT);
-}
-
-bool ioasidfd_pasid_system(void)
-{
-	return true;
-}
-#else
-static bool ioasidfd_pasid_claim(u32 pasid)
-{
-	return true;
-}
-
-static void ioasidfd_pasid_unclaim(u32 pasid)
-{
-}
-
-static bool ioasidfd_pasid_taken(u32 pasid)
-{
-	return false;
-}
-
-bool ioasidfd_pasid_system(void)
-{
-	return false;
-}
-#endif
-
-/* Forgets foreign PASIDs in [min, max] that are free again; true if any. */
-static bool ioasidfd_pasid_purge(u32 min, u32 max)
-{
-	unsigned long index;
-	bool purged = false;
-	void *entry;
-
-	xa_for_each_range(&ioasidfd_pasids, index, entry, min, max) {
-		if (entry != IOASIDFD_PASID_FOREIGN || ioasidfd_pasid_taken(index))
-			continue;
-		if (xa_cmpxchg(&ioasidfd_pasids, index, entry, NULL, 0) == entry)
-			purged = true;
-	}
-	return purged;
-}
-
-/* Returns a PASID in [min, max] now held by the module, or 0. */
-static u32 ioasidfd_pasid_alloc(u32 min, u32 max)
-{
-	bool purged = false;
-	u32 pasid;
-
-	for (;;) {
-		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
-			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
-			if (purged || !ioasidfd_pasid_purge(min, max))
-				return 0;
-			purged = true;
-			continue;
-		}
-		if (ioasidfd_pasid_claim(pasid))
-			return pasid;
-		/* Replaces an existing entry: cannot fail. */
-		xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_FOREIGN, 0);
-	}
-}
-
-/* Gives a PASID back; the kernel's first, so it is never seen as foreign. */
-static void ioasidfd_pasid_free(u32 pasid)
-{
-	ioasidfd_pasid_unclaim(pasid);
-	xa_erase(&ioasidfd_pasids, pasid);
-}
-
-/* Per-user accounting: uid -> struct ioasidfd_user, under the mutex. */
-static DEFINE_XARRAY(ioasidfd_users);
-static DEFINE_MUTEX(ioasidfd_users_lock);
-
-static struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
-{
-	unsigned long key = from_kuid(&init_user_ns, uid);
-	struct ioasidfd_user *user;
-	int rc;
-
-	mutex_lock(&ioasidfd_users_lock);
-	user = xa_load(&ioasidfd_users, key);
-	if (user) {
-		refcount_inc(&user->refs);
-		goto out;
-	}
-	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
-	if (!user) {
-		user = ERR_PTR(-ENOMEM);
-		goto out;
-	}
-	user->uid = uid;
-	refcount_set(&user->refs, 1);
-	rc = xa_err(xa_store(&ioasidfd_users, key, user, GFP_KERNEL_ACCOUNT));
-	if (rc) {
-		kfree(user);
-		user = ERR_PTR(rc);
-	}
-out:
-	mutex_unlock(&ioasidfd_users_lock);
-	return user;
-}
-
-static void ioasidfd_user_put(struct ioasidfd_user *user)
-{
-	mutex_lock(&ioasidfd_users_lock);
-	if (refcount_dec_and_test(&user->refs)) {
-		xa_erase(&ioasidfd_users, from_kuid(&init_user_ns, user->uid));
-		WARN_ON(atomic_read(&user->nr));
-		kfree(user);
-	}
-	mutex_unlock(&ioasidfd_users_lock);
-}
 
 int ioasidfd_ctx_open(struct ioasidfd_ctx **out)
 {
@@ -235,7 +84,7 @@ static void ioasidfd_ioas_release(struct kref *kref)
 	struct ioasidfd_ctx *ctx = ioas->ctx;
 
 	might_sleep();
-	/* Only the live xarray entry's reference keeps an IOASID undestroyed. */
+	/* Only the live list's reference keeps an IOASID undestroyed. */
 	WARN_ON(!test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags));
 
 	ioasidfd_iopt_release(ioas->iopt);
@@ -278,17 +127,12 @@ u32 ioasidfd_ioas_pasid(const struct ioasidfd_ioas *ioas)
 EXPORT_SYMBOL_NS_GPL(ioasidfd_ioas_pasid, IOASIDFD);
 
 /* The IOASID of a registry entry, or NULL for a reserved/foreign PASID. */
-static struct ioasidfd_ioas *ioasidfd_entry_ioas(void *entry)
-{
-	return entry && !xa_is_value(entry) ? entry : NULL;
-}
-
 struct ioasidfd_ioas *ioasidfd_ioas_lookup(struct ioasidfd_ctx *ctx, u32 pasid)
 {
 	struct ioasidfd_ioas *ioas;
 
 	rcu_read_lock();
-	ioas = ioasidfd_entry_ioas(xa_load(&ioasidfd_pasids, pasid));
+	ioas = ioasidfd_pasid_load(pasid);
 	if (ioas && (ioas->ctx != ctx ||
 		     test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags) ||
 		     !kref_get_unless_zero(&ioas->kref)))
@@ -369,30 +213,49 @@ static void ioasidfd_ioas_kill(struct ioasidfd_ioas *ioas)
 	ioasidfd_ioas_put(ioas);
 }
 
-/* Returns the IOASID with DESTROYED newly set, or NULL if not live here. */
-static struct ioasidfd_ioas *ioasidfd_ioas_take(struct ioasidfd_ctx *ctx,
-						u32 pasid)
+/*
+ * Sets DESTROYED on a live IOASID of @ctx, which then owns its live
+ * reference: -ENOENT if it is not one, -EBUSY if nested IOASIDs use it as
+ * their stage 2.  The iopt lock orders this against a nested bind, which
+ * checks DESTROYED under it.
+ */
+static int ioasidfd_ioas_take(struct ioasidfd_ctx *ctx, u32 pasid,
+			      struct ioasidfd_ioas **out)
 {
 	struct ioasidfd_ioas *ioas;
+	struct ioasidfd_iopt *iopt;
+	int rc = 0;
 
-	/*
-	 * Whoever sets DESTROYED on a live IOASID owns its live reference, so
-	 * it stays valid once out of the RCU read side.
-	 */
-	rcu_read_lock();
-	ioas = ioasidfd_entry_ioas(xa_load(&ioasidfd_pasids, pasid));
-	if (ioas && (ioas->ctx != ctx ||
-		     test_and_set_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags)))
-		ioas = NULL;
-	rcu_read_unlock();
-	return ioas;
+	ioas = ioasidfd_ioas_lookup(ctx, pasid);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	/* Pairs with the cmpxchg() in ioasidfd_ioas_iopt(). */
+	iopt = smp_load_acquire(&ioas->iopt);
+	if (iopt) {
+		mutex_lock(&iopt->lock);
+		if (iopt->nr_children)
+			rc = -EBUSY;
+	}
+	if (!rc && test_and_set_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags))
+		rc = -ENOENT;
+	if (iopt)
+		mutex_unlock(&iopt->lock);
+	/* The live list's reference keeps it now, or it was not ours. */
+	ioasidfd_ioas_put(ioas);
+	if (!rc)
+		*out = ioas;
+	return rc;
 }
 
 void ioasidfd_ctx_release(struct ioasidfd_ctx *ctx)
 {
 	struct ioasidfd_ioas *ioas;
 
-	/* No ioctl runs any more: only this loop takes IOASIDs off the list. */
+	/*
+	 * No ioctl runs any more: only this loop takes IOASIDs off the list.
+	 * A stage-2 parent may go before its nested children: it is wiped,
+	 * so they translate nothing, and stays parked until they let go.
+	 */
 	for (;;) {
 		spin_lock(&ctx->lock);
 		ioas = list_first_entry_or_null(&ctx->live, struct ioasidfd_ioas,
@@ -411,31 +274,92 @@ void ioasidfd_ctx_release(struct ioasidfd_ctx *ctx)
 	ioasidfd_ctx_put(ctx);
 }
 
-static int ioasidfd_quota_take(struct ioasidfd_ctx *ctx)
+/**
+ * ioasidfd_ioas_alloc() - a new IOASID of a context, not yet visible
+ * @ctx: the context
+ * @min: lowest acceptable PASID
+ * @max: highest acceptable PASID
+ *
+ * The caller makes it visible with ioasidfd_ioas_publish() (after telling
+ * the user its PASID) or takes it back with ioasidfd_ioas_abort().
+ *
+ * Return: the IOASID, or ERR_PTR(-EDQUOT) at a quota, ERR_PTR(-ENOSPC)
+ * if every PASID of the range is taken, ERR_PTR(-ENOMEM).
+ */
+struct ioasidfd_ioas *ioasidfd_ioas_alloc(struct ioasidfd_ctx *ctx, u32 min,
+					  u32 max)
 {
-	if (atomic_inc_return(&ctx->nr_ioas) > READ_ONCE(ioasidfd_max_per_fd))
-		goto err_fd;
-	if (atomic_inc_return(&ctx->user->nr) > READ_ONCE(ioasidfd_max_per_user))
-		goto err_user;
-	return 0;
+	struct ioasidfd_ioas *ioas;
+	int rc;
 
-err_user:
-	atomic_dec(&ctx->user->nr);
-err_fd:
-	atomic_dec(&ctx->nr_ioas);
-	return -EDQUOT;
+	rc = ioasidfd_quota_take(ctx);
+	if (rc)
+		return ERR_PTR(rc);
+	ioas = kmem_cache_zalloc(ioasidfd_ioas_cache, GFP_KERNEL_ACCOUNT);
+	if (!ioas) {
+		rc = -ENOMEM;
+		goto err_quota;
+	}
+	ioas->pasid = ioasidfd_pasid_alloc(min, max);
+	if (!ioas->pasid) {
+		rc = -ENOSPC;
+		goto err_free;
+	}
+	kref_init(&ioas->kref);
+	ioas->ctx = ctx;
+	return ioas;
+
+err_free:
+	kmem_cache_free(ioasidfd_ioas_cache, ioas);
+err_quota:
+	ioasidfd_quota_drop(ctx);
+	return ERR_PTR(rc);
 }
 
-static void ioasidfd_quota_drop(struct ioasidfd_ctx *ctx)
+/* Makes an IOASID of ioasidfd_ioas_alloc() live and visible. */
+void ioasidfd_ioas_publish(struct ioasidfd_ioas *ioas)
 {
-	atomic_dec(&ctx->user->nr);
-	atomic_dec(&ctx->nr_ioas);
+	struct ioasidfd_ctx *ctx = ioas->ctx;
+
+	refcount_inc(&ctx->users);
+	ioasidfd_count(IOASIDFD_CNT_PASID, 1);
+	ioasidfd_count(IOASIDFD_CNT_IOAS, 1);
+	spin_lock(&ctx->lock);
+	list_add_tail(&ioas->ctx_item, &ctx->live);
+	spin_unlock(&ctx->lock);
+	ioasidfd_pasid_publish(ioas->pasid, ioas);
+}
+
+/* Undoes ioasidfd_ioas_alloc() of an IOASID never published. */
+void ioasidfd_ioas_abort(struct ioasidfd_ioas *ioas)
+{
+	ioasidfd_pasid_free(ioas->pasid);
+	ioasidfd_quota_drop(ioas->ctx);
+	kmem_cache_free(ioasidfd_ioas_cache, ioas);
+}
+
+/**
+ * ioasidfd_ioas_destroy() - destroy an IOASID of a context
+ * @ctx: the context
+ * @pasid: its PASID
+ *
+ * Return: 0, -ENOENT if @pasid is not a live IOASID of @ctx, -EBUSY if
+ * nested IOASIDs use it as their stage 2.
+ */
+int ioasidfd_ioas_destroy(struct ioasidfd_ctx *ctx, u32 pasid)
+{
+	struct ioasidfd_ioas *ioas;
+	int rc;
+
+	rc = ioasidfd_ioas_take(ctx, pasid, &ioas);
+	if (!rc)
+		ioasidfd_ioas_kill(ioas);
+	return rc;
 }
 
 int ioasidfd_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_alloc *cmd = ucmd->cmd;
-	struct ioasidfd_ctx *ctx = ucmd->ctx;
 	u32 min = IOASID_PASID_MIN, max = IOASID_PASID_MAX;
 	struct ioasidfd_ioas *ioas;
 	int rc;
@@ -454,60 +378,115 @@ int ioasidfd_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 		return -EINVAL;
 	}
 
-	rc = ioasidfd_quota_take(ctx);
-	if (rc)
-		return rc;
-
-	ioas = kmem_cache_zalloc(ioasidfd_ioas_cache, GFP_KERNEL_ACCOUNT);
-	if (!ioas) {
-		rc = -ENOMEM;
-		goto err_quota;
-	}
-	ioas->pasid = ioasidfd_pasid_alloc(min, max);
-	if (!ioas->pasid) {
-		rc = -ENOSPC;
-		goto err_free;
-	}
-	kref_init(&ioas->kref);
-	ioas->ctx = ctx;
-
+	ioas = ioasidfd_ioas_alloc(ucmd->ctx, min, max);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
 	/* The user learns the PASID before anyone can find the IOASID. */
 	cmd->out_pasid = ioas->pasid;
 	rc = ioasidfd_ucmd_respond(ucmd);
-	if (rc)
-		goto err_pasid;
-
-	refcount_inc(&ctx->users);
-	ioasidfd_count(IOASIDFD_CNT_PASID, 1);
-	ioasidfd_count(IOASIDFD_CNT_IOAS, 1);
-	spin_lock(&ctx->lock);
-	list_add_tail(&ioas->ctx_item, &ctx->live);
-	spin_unlock(&ctx->lock);
-	/* Replaces the reserved entry: cannot fail. */
-	xa_store(&ioasidfd_pasids, ioas->pasid, ioas, 0);
+	if (rc) {
+		ioasidfd_ioas_abort(ioas);
+		return rc;
+	}
+	ioasidfd_ioas_publish(ioas);
 	return 0;
-
-err_pasid:
-	ioasidfd_pasid_free(ioas->pasid);
-err_free:
-	kmem_cache_free(ioasidfd_ioas_cache, ioas);
-err_quota:
-	ioasidfd_quota_drop(ctx);
-	return rc;
 }
 
 int ioasidfd_destroy_ioctl(struct ioasidfd_ucmd *ucmd)
 {
 	struct ioasid_destroy *cmd = ucmd->cmd;
-	struct ioasidfd_ioas *ioas;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
-	ioas = ioasidfd_ioas_take(ucmd->ctx, cmd->pasid);
-	if (!ioas)
-		return -ENOENT;
-	ioasidfd_ioas_kill(ioas);
-	return 0;
+	return ioasidfd_ioas_destroy(ucmd->ctx, cmd->pasid);
+}
+
+int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd)
+{
+	const u32 valid = IOASID_MAP_READ | IOASID_MAP_WRITE |
+			  IOASID_MAP_FIXED_IOVA;
+	struct ioasid_map *cmd = ucmd->cmd;
+	bool fixed = cmd->flags & IOASID_MAP_FIXED_IOVA;
+	struct ioasidfd_area *area;
+	struct ioasidfd_ioas *ioas;
+	u64 iova = cmd->iova;
+	int prot = 0;
+	int rc;
+
+	if (cmd->flags & ~valid || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->flags & IOASID_MAP_READ)
+		prot |= IOMMU_READ;
+	if (cmd->flags & IOASID_MAP_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot || !cmd->length || (!fixed && cmd->iova))
+		return -EINVAL;
+	if (fixed && cmd->iova + cmd->length - 1 < cmd->iova)
+		return -EOVERFLOW;
+	if (cmd->user_va + cmd->length - 1 < cmd->user_va)
+		return -EOVERFLOW;
+	if (cmd->user_va + cmd->length > TASK_SIZE)
+		return -EFAULT;
+
+	ioas = ioasidfd_ioas_lookup(ucmd->ctx, cmd->pasid);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = ioasidfd_iova_map(ioas, cmd->user_va, cmd->length, prot, fixed,
+			       &iova, &area);
+	if (rc)
+		goto out_put;
+	cmd->iova = iova;
+	rc = ioasidfd_ucmd_respond(ucmd);
+	/* The caller cannot know the IOVA: take the mapping back. */
+	if (rc)
+		ioasidfd_iova_undo_map(ioas, area);
+out_put:
+	ioasidfd_ioas_put(ioas);
+	return rc;
+}
+
+/* Answer first, so that a failed call has changed nothing. */
+static int ioasidfd_unmap_confirm(void *arg, u64 unmapped)
+{
+	struct ioasidfd_ucmd *ucmd = arg;
+	struct ioasid_unmap *cmd = ucmd->cmd;
+
+	cmd->length = unmapped;
+	return ioasidfd_ucmd_respond(ucmd);
+}
+
+int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd)
+{
+	struct ioasid_unmap *cmd = ucmd->cmd;
+	bool all = cmd->flags & IOASID_UNMAP_ALL;
+	struct ioasidfd_ioas *ioas;
+	u64 start, last;
+	int rc;
+
+	if (cmd->flags & ~IOASID_UNMAP_ALL || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (all) {
+		if (cmd->iova || cmd->length)
+			return -EINVAL;
+		start = 0;
+		last = U64_MAX;
+	} else {
+		if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
+		    !PAGE_ALIGNED(cmd->length))
+			return -EINVAL;
+		if (cmd->iova + cmd->length - 1 < cmd->iova)
+			return -EOVERFLOW;
+		start = cmd->iova;
+		last = cmd->iova + cmd->length - 1;
+	}
+
+	ioas = ioasidfd_ioas_lookup(ucmd->ctx, cmd->pasid);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = ioasidfd_iova_unmap(ioas, start, last, all, ioasidfd_unmap_confirm,
+				 ucmd);
+	ioasidfd_ioas_put(ioas);
+	return rc;
 }
 
 /* Builds a GET_INFO capability chain in a kernel buffer. */
@@ -598,10 +577,10 @@ static void ioasidfd_info_ioas(struct ioasidfd_caps *caps,
 		info->mode = IOASID_MODE_NONE;
 		if (iopt) {
 			mutex_lock(&iopt->lock);
-			info->mode = iopt->mode;
+			info->mode = ioasidfd_iopt_mode(iopt);
 			info->nr_attach = iopt->nr_attach;
-			info->nr_mappings = iopt->nr_areas;
-			info->mapped_bytes = iopt->mapped_bytes;
+			if (iopt->src && iopt->src->info)
+				iopt->src->info(iopt, info);
 			mutex_unlock(&iopt->lock);
 		}
 	}
@@ -678,32 +657,34 @@ static const char *ioasidfd_mode_name(u32 mode)
 
 void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 {
-	unsigned long index;
+	struct ioasidfd_ioas *ioas;
+	unsigned long index = 0;
 	unsigned int n = 0;
-	void *entry;
 
 	seq_printf(m, "ioasids:\t%d\n", atomic_read(&ctx->nr_ioas));
 	/*
 	 * RCU keeps the IOASID being printed, and its iopt, in memory; the
-	 * counts are a snapshot read without the iopt lock.  The walk resumes
-	 * by index, so it can leave the read side now and then.
+	 * figures are a snapshot read without the iopt lock.  The walk
+	 * resumes by index, so it can leave the read side now and then.
 	 */
 	rcu_read_lock();
-	xa_for_each(&ioasidfd_pasids, index, entry) {
-		struct ioasidfd_ioas *ioas = ioasidfd_entry_ioas(entry);
+	while ((ioas = ioasidfd_pasid_next(&index))) {
 		struct ioasidfd_iopt *iopt;
+		struct ioasid_info_cap_ioas info = {};
 		bool parked;
 
-		if (ioas && ioas->ctx == ctx) {
+		if (ioas->ctx == ctx) {
 			iopt = READ_ONCE(ioas->iopt);
 			parked = test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags);
+			if (iopt)
+				info.nr_attach = READ_ONCE(iopt->nr_attach);
 			seq_printf(m, "ioasid:\t%u state:%s mode:%s refs:%u attach:%u mappings:%lu\n",
 				   ioas->pasid, parked ? "parked" : "live",
-				   ioasidfd_mode_name(iopt ? READ_ONCE(iopt->mode) : 0),
-				   kref_read(&ioas->kref),
-				   iopt ? READ_ONCE(iopt->nr_attach) : 0,
-				   iopt ? READ_ONCE(iopt->nr_areas) : 0);
+				   ioasidfd_mode_name(ioasidfd_iopt_mode(iopt)),
+				   kref_read(&ioas->kref), info.nr_attach,
+				   ioasidfd_iova_nr_mappings(iopt));
 		}
+		index++;
 		if (!(++n % 1024)) {
 			rcu_read_unlock();
 			cond_resched();
@@ -723,14 +704,8 @@ int ioasidfd_ioas_init(void)
 
 void ioasidfd_ioas_exit(void)
 {
-	unsigned long index;
-	void *entry;
-
 	/* Wait for the call_rcu() frees before the cache goes. */
 	rcu_barrier();
 	kmem_cache_destroy(ioasidfd_ioas_cache);
-	/* Every PASID of ours is back; foreign marks are just forgotten. */
-	xa_for_each(&ioasidfd_pasids, index, entry)
-		WARN_ON(entry != IOASIDFD_PASID_FOREIGN);
-	xa_destroy(&ioasidfd_pasids);
+	ioasidfd_pasid_exit();
 }

@@ -2,15 +2,44 @@
 /*
  * /dev/ioasid: internal structures.
  *
+ * Files, by concept:
+ *   main.c        the fd, the dispatcher, module init
+ *   pasid.c       the PASID space: the module's PASID map, the kernel's
+ *                 allocator, per-fd and per-user quotas
+ *   ioas.c        contexts and IOASID objects; the /dev/ioasid handlers
+ *                 (copy-in, call, reply) and GET_INFO / fdinfo
+ *   iopt.c        translation state common to every mode: installing a
+ *                 translation source, usable IOVA ranges, per-access
+ *                 translation for executors that walk
+ *   pages.c       pinning user memory and charging RLIMIT_MEMLOCK
+ *   iova.c        the IOVA-map translation source (IOASID_MODE_IOVA)
+ *   hwpt.c        executor page tables: lifetime, sharing, reuse, and the
+ *                 one update path (push / zap) from sources to them
+ *   device.c      devices, IOMMU groups, attachments, the device ioctls
+ *   exec_*.c      executors
+ *   fault.c       fault queues
+ *
  * Lock order, outermost first:
  *
  *   ioasidfd_device::lock
  *     -> ioasidfd_group::lock
- *       -> ioasidfd_iopt::lock
- *         -> iommu_group mutex (iommu_attach_group() and friends)
- *         -> mmap_lock (RLIMIT_MEMLOCK accounting)
+ *       -> ioasidfd_iopt::lock         (a nested IOASID's before its parent's)
+ *         -> iommu_group mutex          (iommu_attach_group() and friends)
+ *         -> mmap_lock                  (RLIMIT_MEMLOCK accounting)
+ *         -> software device port lock  (exec_sw.c)
+ *           -> ioasidfd_iopt::xlate     (a parent's before its children's)
  *
  * Pinning (pin_user_pages_fast()) runs with no ioasidfd lock held.
+ *
+ * ioasidfd_iopt::xlate is the translation lock.  Readers are the users of a
+ * translation that do not hold a programmed page table: the software
+ * executor's DMA accesses and nested children reading their stage 2.  A
+ * writer removes translation: UNMAP, DESTROY, an invalidation, a notifier.
+ * Nothing allocates memory that may recurse into reclaim while holding it
+ * (lockdep knows it as taken under fs_reclaim, see ioasidfd_xlate_init()),
+ * so an MMU-notifier callback may take it.  Pushing new translation into
+ * executor page tables allocates, so it runs under ioasidfd_iopt::lock only,
+ * before the source makes the translation visible under xlate.
  *
  * ioasidfd_ctx::lock, the lock of the PASID xarray and ioasidfd_users_lock
  * are leaves: nothing sleeps or takes another lock under them.
@@ -19,10 +48,11 @@
 #define __IOASIDFD_PRIVATE_H
 
 #include <linux/atomic.h>
+#include <linux/build_bug.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
-#include <linux/rbtree.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -31,7 +61,15 @@
 
 struct iommu_domain;
 struct iommu_group;
+struct iommu_iotlb_gather;
 struct page;
+struct seq_file;
+
+struct ioasidfd_attach;
+struct ioasidfd_device;
+struct ioasidfd_fault_queue;
+struct ioasidfd_hwpt;
+struct ioasidfd_iopt;
 
 /**
  * struct ioasidfd_user - IOASID accounting of one user (uid)
@@ -54,7 +92,7 @@ struct ioasidfd_user {
  *         The struct is freed when it drops to zero.
  * @lock: protects @live
  * @live: the live IOASIDs (struct ioasidfd_ioas::ctx_item); the list owns a
- *        reference on each.  The PASID xarray of ioas.c maps PASIDs to
+ *        reference on each.  The PASID map of pasid.c maps PASIDs to
  *        IOASIDs for lookups, parked ones included
  * @nr_ioas: PASIDs this context holds, live and parked, for the per-fd quota
  * @user: per-user accounting, shared with the user's other contexts
@@ -76,10 +114,11 @@ enum {
 /**
  * struct ioasidfd_ioas - one IOASID
  * @kref: references.  The context's live list owns one while the IOASID
- *        is live; each device attachment owns one; in-kernel users take
- *        short-term ones with ioasidfd_ioas_get().  At zero the PASID returns
- *        to the allocator and the memory is freed after an RCU grace period.
- *        The release must run in process context.
+ *        is live; each device attachment owns one; each nested child owns
+ *        one on its parent; in-kernel users take short-term ones with
+ *        ioasidfd_ioas_get().  At zero the PASID returns to the allocator
+ *        and the memory is freed after an RCU grace period.  The release
+ *        must run in process context.
  * @pasid: the system PASID naming the IOASID
  * @flags: IOASIDFD_IOAS_* bits, set once, atomically
  * @ctx: the context it was allocated from; holds a reference on it
@@ -101,69 +140,182 @@ struct ioasidfd_ioas {
 	struct rcu_head rcu;
 };
 
+/* Rights of an access or a translation */
+#define IOASIDFD_ACC_READ	BIT(0)
+#define IOASIDFD_ACC_WRITE	BIT(1)
+#define IOASIDFD_ACC_PRIV	BIT(2)	/* a privileged (supervisor) request */
+
+/**
+ * struct ioasidfd_fault_info - why a translation failed
+ * @reason: IOASID_FAULT_REASON_*
+ * @stage: 0 when the IOASID is not nested, else 1 or 2
+ * @level: table level of the faulting entry, with @stage
+ * @table_walk: stage 2 failed to read a stage-1 structure
+ * @silent: the hardware records no event (SMMU Config abort)
+ * @s2_addr: with @stage 2, the guest-physical address
+ */
+struct ioasidfd_fault_info {
+	u32 reason;
+	u8 stage;
+	u8 level;
+	bool table_walk;
+	bool silent;
+	u64 s2_addr;
+};
+
+/**
+ * struct ioasidfd_access - one access of a walking executor's device
+ * @iova: the address, in the IOASID's input space
+ * @len: bytes, not crossing a page of @iova
+ * @rights: IOASIDFD_ACC_READ or _WRITE, maybe with _PRIV
+ * @pasid_valid: the request carries @wire_pasid
+ * @wire_pasid: the PASID (SubstreamID) the request carries
+ * @buf: the device's side of the data
+ * @fault: out: why it failed
+ */
+struct ioasidfd_access {
+	u64 iova;
+	u32 len;
+	u32 rights;
+	bool pasid_valid;
+	u32 wire_pasid;
+	void *buf;
+	struct ioasidfd_fault_info fault;
+};
+
+/**
+ * struct ioasidfd_source_ops - a way of translating: what an IOASID's mode is
+ * @mode: IOASID_MODE_*
+ * @replay: program every translation of the source into @hwpt, a new page
+ *          table of an executor that holds one; all or nothing.  The iopt
+ *          lock is held
+ * @check_attach: can @idev join the source's users (at @wire_pasid, or
+ *                IOASIDFD_PASID_RID)?  0, -ERANGE for translation the
+ *                device's IOMMU cannot reach, -EMEDIUMTYPE for one its
+ *                executor cannot run.  The iopt lock is held
+ * @lookup: translate one address for a walking executor: the page holding
+ *          @iova if the source grants @acc->rights there, else NULL with
+ *          @acc->fault set.  Called with xlate held for reading (and for a
+ *          nested IOASID its parent's too); the page stays valid until
+ *          xlate is released
+ * @wipe: remove every translation (DESTROY); the iopt lock is held, and
+ *        the source takes xlate for writing itself.  What must be freed
+ *        outside the lock goes through @release
+ * @release: free the source's state; the IOASID is going away and nothing
+ *           uses the iopt any more
+ * @info: fill in the mode-specific fields of GET_INFO; the iopt lock is held
+ * @stream_wide: does a RID attachment take the requests of every PASID of
+ *               the stream too (an SMMUv3 STE: the SubstreamID selects a CD)?
+ *               May be NULL (no)
+ */
+struct ioasidfd_source_ops {
+	u32 mode;
+	int (*replay)(struct ioasidfd_iopt *iopt, struct ioasidfd_hwpt *hwpt);
+	int (*check_attach)(struct ioasidfd_iopt *iopt,
+			    struct ioasidfd_device *idev, u32 wire_pasid);
+	struct page *(*lookup)(struct ioasidfd_iopt *iopt,
+			       struct ioasidfd_access *acc);
+	void (*wipe)(struct ioasidfd_iopt *iopt);
+	void (*release)(struct ioasidfd_iopt *iopt);
+	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
+	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
+};
+
 /**
  * struct ioasidfd_iopt - translation state of an IOASID that has been used
- * @lock: protects every field below, and the IOASIDFD_IOAS_DESTROYED check
- *        of the owning IOASID for anything that adds translation
+ * @lock: configuration: the source, @hwpts, @attachments, @fault_queue,
+ *        @nr_children; and the IOASIDFD_IOAS_DESTROYED check of the owner
+ *        for anything that adds translation.  Serialises MAP, UNMAP,
+ *        ALLOW, DISALLOW and DESTROY of the IOASID
+ * @xlate: the translation lock (see the top of the file): held for writing
+ *         to remove translation, and with @lock to change @src or @hwpts;
+ *         held for reading by per-access translators
  * @ioas: the owner
- * @mode: IOASID_MODE_*; IOASID_MODE_NONE until the first MAP
- * @areas: IOVA mappings (struct ioasidfd_area), an interval tree
- * @nr_areas: number of @areas
- * @mapped_bytes: bytes covered by @areas
- * @hwpts: executor page tables (struct ioasidfd_hwpt) that mirror @areas
+ * @src: the translation source, or NULL (IOASID_MODE_NONE): set with @lock
+ *       and @xlate held, once per mode
+ * @src_priv: the source's state
+ * @hwpts: executor page tables (struct ioasidfd_hwpt) of this IOASID
  * @attachments: device attachments (struct ioasidfd_attach)
  * @nr_attach: number of @attachments
+ * @nr_children: nested IOASIDs using this one as their stage 2
+ * @parent: a nested IOASID's stage 2 (whose IOASID the nested source holds
+ *          a reference on); set with the source, stable while attached
  * @fault_queue: where faults of DMA through the IOASID are reported, or NULL;
  *               holds a reference on the queue
  */
 struct ioasidfd_iopt {
 	struct mutex lock; /* see the kernel-doc above */
+	struct rw_semaphore xlate; /* see the kernel-doc above */
 	struct ioasidfd_ioas *ioas;
-	u32 mode;
-	struct rb_root_cached areas;
-	unsigned long nr_areas;
-	u64 mapped_bytes;
+	const struct ioasidfd_source_ops *src;
+	void *src_priv;
 	struct list_head hwpts;
 	struct list_head attachments;
 	unsigned int nr_attach;
+	unsigned int nr_children;
+	struct ioasidfd_iopt *parent;
 	struct ioasidfd_fault_queue *fault_queue;
 };
 
-struct ioasidfd_attach;
-struct ioasidfd_device;
-struct ioasidfd_fault_queue;
-struct ioasidfd_hwpt;
+static inline u32 ioasidfd_iopt_mode(const struct ioasidfd_iopt *iopt)
+{
+	const struct ioasidfd_source_ops *src = iopt ? READ_ONCE(iopt->src) : NULL;
+
+	return src ? src->mode : IOASID_MODE_NONE;
+}
+
+/**
+ * struct ioasidfd_pfn_run - physically contiguous memory, for page tables
+ * @pfn: first page frame
+ * @npages: pages
+ */
+struct ioasidfd_pfn_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
 
 /**
  * struct ioasidfd_exec_ops - an executor: what runs a device's translation
  * @executor: IOASID_EXEC_*
  * @modes: bitmap of (1 << IOASID_MODE_*) it can execute
+ * @walks: the executor translates each access through the source itself
+ *         (@lookup of struct ioasidfd_source_ops); else it holds a
+ *         programmed page table that sources push to and zap from
  * @probe: fill in a new device's family, PASID width, page sizes, aperture
  *         and reserved regions
  * @remove: undo @probe; the device has no attachment left
  * @hwpt_alloc: allocate an empty page table that @idev can attach to
  * @hwpt_free: free a page table no attachment uses
- * @map: map @npages pinned pages at @iova with IOMMU_* @prot; all or nothing
- * @unmap: unmap [@iova, @iova + @length); the IOTLB is flushed on return
- * @attach: make the requests of @attach->idev at @attach->pasid (or without
- *          PASID: IOASIDFD_PASID_RID) use @attach->hwpt.  Any error means
- *          that page table cannot serve the device; a new one may
+ * @map: map @nr runs of physical memory, contiguous in IOVA from @iova, with
+ *       IOMMU_* @prot; all or nothing, the IOTLB in sync on return.  May
+ *       allocate.  Programmed executors only
+ * @unmap: unmap [@iova, @iova + @length), collecting the IOTLB flush in
+ *         @gather; never allocates.  Programmed executors only
+ * @flush: complete the IOTLB flushes collected in @gather: afterwards no
+ *         device reaches what was unmapped.  Programmed executors only
+ * @attach: make the requests of @attach->idev at @attach->wire_pasid (or
+ *          without PASID: IOASIDFD_PASID_RID) use @attach->hwpt.  Any error
+ *          means that page table cannot serve the device; a new one may
  * @detach: undo @attach; the device's requests there fault on return
  *
- * Called with the iopt lock of the IOASID that owns @hwpt held, and for
- * attach/detach also the device lock.
+ * @map, @unmap and @flush are called with the iopt lock of the IOASID that
+ * owns @hwpt held (@unmap and @flush also with its xlate lock, for
+ * writing); @attach and @detach with the iopt lock and the device lock.
  */
 struct ioasidfd_exec_ops {
 	u32 executor;
 	u32 modes;
+	bool walks;
 	int (*probe)(struct ioasidfd_device *idev);
 	void (*remove)(struct ioasidfd_device *idev);
 	struct ioasidfd_hwpt *(*hwpt_alloc)(struct ioasidfd_device *idev);
 	void (*hwpt_free)(struct ioasidfd_hwpt *hwpt);
 	int (*map)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		   struct page **pages, unsigned long npages, int prot);
+		   const struct ioasidfd_pfn_run *runs, unsigned int nr, int prot);
 	void (*unmap)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		      unsigned long length);
+		      unsigned long length, struct iommu_iotlb_gather *gather);
+	void (*flush)(struct ioasidfd_hwpt *hwpt,
+		      struct iommu_iotlb_gather *gather);
 	int (*attach)(struct ioasidfd_attach *attach);
 	void (*detach)(struct ioasidfd_attach *attach);
 };
@@ -183,18 +335,20 @@ struct ioasidfd_family {
 };
 
 /**
- * struct ioasidfd_hwpt - a page table an executor programs for one IOASID
+ * struct ioasidfd_hwpt - a page table an executor keeps for one IOASID
  * @item: on ioasidfd_iopt::hwpts
  * @ops: the executor that owns it
- * @iopt: the IOASID translation it mirrors
- * @users: attachments using it.  At zero it stays, mirrored, for the next
- *         attachment, until the IOASID is destroyed
+ * @iopt: the IOASID translation it serves
+ * @users: attachments using it.  At zero it stays, kept in sync, for the
+ *         next attachment, until the IOASID is destroyed
  * @prot: IOMMU_* bits added to every mapping (IOMMU_CACHE where coherent)
  * @aperture: IOVAs it can map, as fixed by the IOMMU at its last attach
  * @domain: the kernel IOMMU domain (IOASID_EXEC_IOMMU_API)
- * @priv: executor data (IOASID_EXEC_SOFTWARE)
+ * @priv: executor data
  *
- * All fields are protected by the owning iopt's lock.
+ * All fields are protected by the owning iopt's lock; the list linkage
+ * also by its xlate lock.  A walking executor's hwpt holds no table: it
+ * only names the attachments that share the executor.
  */
 struct ioasidfd_hwpt {
 	struct list_head item;
@@ -213,7 +367,9 @@ struct ioasidfd_hwpt {
  * @idev: the device
  * @ioas: the IOASID; the attachment owns a reference on it
  * @hwpt: the page table the device uses; holds one of its @users
- * @pasid: the PASID the device's requests carry, or IOASIDFD_PASID_RID
+ * @wire_pasid: the PASID the device's requests carry, or IOASIDFD_PASID_RID
+ *              for requests without PASID.  Not necessarily the IOASID's
+ *              own PASID (a guest's PASID, for instance)
  * @cookie: reported in fault records
  */
 struct ioasidfd_attach {
@@ -221,7 +377,7 @@ struct ioasidfd_attach {
 	struct ioasidfd_device *idev;
 	struct ioasidfd_ioas *ioas;
 	struct ioasidfd_hwpt *hwpt;
-	u32 pasid;
+	u32 wire_pasid;
 	u64 cookie;
 };
 
@@ -256,7 +412,7 @@ struct ioasidfd_group {
  * @group: its IOMMU group (IOASID_EXEC_IOMMU_API)
  * @lock: protects @rid and @pasids, and serialises attach/detach
  * @rid: the RID attachment, or NULL
- * @pasids: PASID -> struct ioasidfd_attach
+ * @pasids: wire PASID -> struct ioasidfd_attach
  * @nr_pasids: entries in @pasids
  * @pasid_bits: PASID width the device can be attached at; 0 = RID only
  * @pgsize_bitmap: page sizes of its IOMMU
@@ -321,81 +477,120 @@ static inline void ioasidfd_count(enum ioasidfd_counter c, long delta)
 extern unsigned int ioasidfd_max_per_fd;
 extern unsigned int ioasidfd_max_per_user;
 
-/* main.c */
-/**
- * struct ioasidfd_ucmd - one ioctl being executed
- * @ctx: the /dev/ioasid context (ioctls on /dev/ioasid)
- * @idev: the device (device-side ioctls)
- * @fq: the fault queue (fault queue ioctls)
- * @ubuffer: the user's struct
- * @user_size: its size as the user gave it
- * @cmd: the kernel's validated copy
- * @cmd_size: the kernel's struct size
- */
-struct ioasidfd_ucmd {
-	struct ioasidfd_ctx *ctx;
-	struct ioasidfd_device *idev;
-	struct ioasidfd_fault_queue *fq;
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-	size_t cmd_size;
-};
+/* main.c: the dispatcher is in <linux/ioasidfd.h> */
 
-/**
- * struct ioasidfd_op - one ioctl of a table, for ioasidfd_dispatch()
- * @execute: the handler; it sees only the validated copy in @ucmd->cmd
- * @size: sizeof() the kernel's struct
- * @min_size: size of the first published version of the struct
- */
-struct ioasidfd_op {
-	int (*execute)(struct ioasidfd_ucmd *ucmd);
-	u16 size;
-	u16 min_size;
-};
-
-/*
- * An entry of a table whose first command number is _base; min_size is fixed
- * forever by the last field of the struct's first version.
- */
-#define IOASIDFD_OP(_base, _nr, _fn, _struct, _last)			\
-	[(_nr) - (_base)] = {						\
-		.execute = _fn,						\
-		.size = sizeof(_struct),				\
-		.min_size = offsetofend(_struct, _last),		\
-	}
-
-long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
-		       unsigned int count, struct ioasidfd_ucmd *ucmd,
-		       unsigned int cmd, unsigned long arg);
-int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd);
+/* pasid.c */
+void ioasidfd_pasid_exit(void);
+bool ioasidfd_pasid_system(void);
+u32 ioasidfd_pasid_alloc(u32 min, u32 max);
+void ioasidfd_pasid_publish(u32 pasid, struct ioasidfd_ioas *ioas);
+void ioasidfd_pasid_free(u32 pasid);
+struct ioasidfd_ioas *ioasidfd_pasid_load(u32 pasid);
+struct ioasidfd_ioas *ioasidfd_pasid_next(unsigned long *index);
+struct ioasidfd_user *ioasidfd_user_get(kuid_t uid);
+void ioasidfd_user_put(struct ioasidfd_user *user);
+int ioasidfd_quota_take(struct ioasidfd_ctx *ctx);
+void ioasidfd_quota_drop(struct ioasidfd_ctx *ctx);
 
 /* ioas.c */
 int ioasidfd_ioas_init(void);
 void ioasidfd_ioas_exit(void);
-bool ioasidfd_pasid_system(void);
 int ioasidfd_ctx_open(struct ioasidfd_ctx **out);
 void ioasidfd_ctx_release(struct ioasidfd_ctx *ctx);
+struct ioasidfd_ioas *ioasidfd_ioas_alloc(struct ioasidfd_ctx *ctx, u32 min,
+					  u32 max);
+void ioasidfd_ioas_publish(struct ioasidfd_ioas *ioas);
+void ioasidfd_ioas_abort(struct ioasidfd_ioas *ioas);
+int ioasidfd_ioas_destroy(struct ioasidfd_ctx *ctx, u32 pasid);
+struct ioasidfd_iopt *ioasidfd_ioas_iopt(struct ioasidfd_ioas *ioas);
+struct ioasidfd_ioas *ioasidfd_ioas_lookup(struct ioasidfd_ctx *ctx, u32 pasid);
 int ioasidfd_alloc_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_destroy_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_info_ioctl(struct ioasidfd_ucmd *ucmd);
-struct ioasidfd_iopt *ioasidfd_ioas_iopt(struct ioasidfd_ioas *ioas);
-struct ioasidfd_ioas *ioasidfd_ioas_lookup(struct ioasidfd_ctx *ctx, u32 pasid);
+int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd);
 void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx);
 
 /* iopt.c */
+void ioasidfd_xlate_init(struct rw_semaphore *xlate);
+void ioasidfd_xlate_lockdep_prime(void);
 struct ioasidfd_iopt *ioasidfd_iopt_alloc(struct ioasidfd_ioas *ioas);
 void ioasidfd_iopt_release(struct ioasidfd_iopt *iopt);
 void ioasidfd_iopt_free(struct ioasidfd_iopt *iopt);
 void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
+int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
+			     const struct ioasidfd_source_ops *src, void *priv);
 int ioasidfd_iopt_iova_ranges(struct ioasidfd_iopt *iopt,
 			      struct ioasid_iova_range **out);
-int ioasidfd_iopt_check_device(struct ioasidfd_iopt *iopt,
-			       struct ioasidfd_device *idev);
-int ioasidfd_iopt_fill_hwpt(struct ioasidfd_iopt *iopt,
-			    struct ioasidfd_hwpt *hwpt);
-int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd);
-int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_iopt_check_attach(struct ioasidfd_iopt *iopt,
+			       struct ioasidfd_device *idev, u32 wire_pasid);
+bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
+			  struct ioasidfd_access *acc);
+bool ioasidfd_iopt_stream_wide(struct ioasidfd_iopt *iopt);
+
+/* A growable array of sorted, disjoint inclusive ranges. */
+struct ioasidfd_ranges {
+	struct ioasid_iova_range *r;
+	unsigned int nr;
+	unsigned int alloc;
+};
+
+int ioasidfd_iopt_usable(struct ioasidfd_iopt *iopt, struct ioasidfd_ranges *rs);
+bool ioasidfd_ranges_cover(const struct ioasidfd_ranges *rs, u64 start,
+			   u64 last);
+
+/* pages.c */
+
+/**
+ * struct ioasidfd_pages - pinned user memory, charged to RLIMIT_MEMLOCK
+ * @pages: the pinned pages, @npages of them
+ * @npages: pages
+ * @mm: the mm charged for @npages in locked_vm; mmgrab()ed
+ * @writable: pinned for write (unpinned dirty)
+ */
+struct ioasidfd_pages {
+	struct page **pages;
+	unsigned long npages;
+	struct mm_struct *mm;
+	bool writable;
+};
+
+int ioasidfd_pages_pin(struct ioasidfd_pages *p, unsigned long uva,
+		       unsigned long npages, bool writable);
+void ioasidfd_pages_unpin(struct ioasidfd_pages *p);
+unsigned int ioasidfd_pages_runs(const struct ioasidfd_pages *p,
+				 unsigned long first, unsigned long npages,
+				 struct ioasidfd_pfn_run *runs,
+				 unsigned int max_runs, unsigned long *done);
+
+/* iova.c: the IOVA-map source */
+extern const struct ioasidfd_source_ops ioasidfd_iova_source;
+struct ioasidfd_area;
+int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
+		      u64 length, int prot, bool fixed, u64 *iova,
+		      struct ioasidfd_area **out);
+void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
+			    struct ioasidfd_area *area);
+int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
+			bool all, int (*confirm)(void *arg, u64 unmapped),
+			void *arg);
+unsigned long ioasidfd_iova_nr_mappings(struct ioasidfd_iopt *iopt);
+struct page *ioasidfd_iova_page(struct ioasidfd_iopt *iopt, u64 iova,
+				u32 rights, u32 *reason);
+
+/* hwpt.c */
+int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach);
+void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt);
+void ioasidfd_hwpt_free_idle(struct ioasidfd_iopt *iopt);
+void ioasidfd_hwpt_prune(struct ioasidfd_iopt *iopt, u64 start, u64 last);
+int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot);
+int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       const struct ioasidfd_pages *p, int prot);
+void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       unsigned long length);
+bool ioasidfd_iopt_programmed(struct ioasidfd_iopt *iopt);
 
 /* fault.c */
 int ioasidfd_fault_queue_alloc_ioctl(struct ioasidfd_ucmd *ucmd);
@@ -405,7 +600,6 @@ u32 ioasidfd_fault_report(struct ioasidfd_ioas *ioas, struct ioasid_fault *rec,
 			  unsigned long timeout);
 
 /* device.c */
-void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt);
 u32 ioasidfd_supported_modes(void);
 u32 ioasidfd_supported_executors(void);
 int ioasidfd_device_init(void);
@@ -427,8 +621,10 @@ extern const struct ioasidfd_exec_ops ioasidfd_exec_iommu;
 extern const struct ioasidfd_exec_ops ioasidfd_exec_sw;
 
 /* debugfs.c */
-extern u32 ioasidfd_fault_report_delay_ms;
 void ioasidfd_debugfs_init(void);
 void ioasidfd_debugfs_exit(void);
+
+/* main.c: hooks of the test module (ioasidfd_test.ko) */
+void ioasidfd_test_fault_report_hook(void);
 
 #endif /* __IOASIDFD_PRIVATE_H */

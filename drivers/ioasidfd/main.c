@@ -75,22 +75,56 @@ int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd)
 		return -EFAULT;
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(ioasidfd_ucmd_respond, IOASIDFD);
 
-/* Big enough for the struct of every command the module knows. */
-union ioasidfd_cmd_buf {
-	struct ioasid_info info;
-	struct ioasid_alloc alloc;
-	struct ioasid_destroy destroy;
-	struct ioasid_map map;
-	struct ioasid_unmap unmap;
-	struct ioasid_fault_queue_alloc fault_queue_alloc;
-	struct ioasid_set_fault_queue set_fault_queue;
-	struct ioasid_device_info device_info;
-	struct ioasid_device_allow device_allow;
-	struct ioasid_device_disallow device_disallow;
-	struct ioasid_fault_respond fault_respond;
-	struct ioasid_fault_queue_info fault_queue_info;
-};
+/*
+ * Test hooks: registered by ioasidfd_test.ko only.  The rwsem keeps the
+ * module's hooks in place while one runs (a hook may sleep).
+ */
+static DECLARE_RWSEM(ioasidfd_test_hooks_lock);
+static const struct ioasidfd_test_hooks *ioasidfd_test_hooks;
+
+/**
+ * ioasidfd_test_hooks_register() - install the test module's hooks
+ * @hooks: the hooks; they stay until ioasidfd_test_hooks_unregister()
+ *
+ * Return: 0, or -EBUSY if hooks are installed already.
+ */
+int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks)
+{
+	int rc = 0;
+
+	down_write(&ioasidfd_test_hooks_lock);
+	if (ioasidfd_test_hooks)
+		rc = -EBUSY;
+	else
+		ioasidfd_test_hooks = hooks;
+	up_write(&ioasidfd_test_hooks_lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks_register, IOASIDFD_TEST);
+
+/**
+ * ioasidfd_test_hooks_unregister() - remove the hooks; none runs on return
+ * @hooks: what ioasidfd_test_hooks_register() installed
+ */
+void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks)
+{
+	down_write(&ioasidfd_test_hooks_lock);
+	if (!WARN_ON(ioasidfd_test_hooks != hooks))
+		ioasidfd_test_hooks = NULL;
+	up_write(&ioasidfd_test_hooks_lock);
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks_unregister, IOASIDFD_TEST);
+
+/* Before an IOMMU fault report, under the device lock. */
+void ioasidfd_test_fault_report_hook(void)
+{
+	down_read(&ioasidfd_test_hooks_lock);
+	if (ioasidfd_test_hooks && ioasidfd_test_hooks->fault_report)
+		ioasidfd_test_hooks->fault_report();
+	up_read(&ioasidfd_test_hooks_lock);
+}
 
 /**
  * ioasidfd_dispatch() - run one ioctl of a command table
@@ -111,8 +145,8 @@ long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
 		       unsigned int count, struct ioasidfd_ucmd *ucmd,
 		       unsigned int cmd, unsigned long arg)
 {
+	u64 buf[IOASIDFD_CMD_BUF_SIZE / sizeof(u64)];
 	unsigned int nr = _IOC_NR(cmd);
-	union ioasidfd_cmd_buf buf;
 	const struct ioasidfd_op *op;
 	int rc;
 
@@ -125,7 +159,7 @@ long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
 		return -ENOIOCTLCMD;
 
 	ucmd->ubuffer = (void __user *)arg;
-	ucmd->cmd = &buf;
+	ucmd->cmd = buf;
 	ucmd->cmd_size = op->size;
 	rc = ioasidfd_copy_cmd(&buf, op->size, op->min_size, ucmd->ubuffer,
 			       &ucmd->user_size);
@@ -133,6 +167,7 @@ long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
 		return rc;
 	return op->execute(ucmd);
 }
+EXPORT_SYMBOL_NS_GPL(ioasidfd_dispatch, IOASIDFD);
 
 #define IOASIDFD_CTX_OP(_nr, _fn, _struct, _last) \
 	IOASIDFD_OP(IOASID_CMD_GET_INFO, _nr, _fn, _struct, _last)
@@ -255,6 +290,7 @@ static int __init ioasidfd_init(void)
 {
 	int rc;
 
+	ioasidfd_xlate_lockdep_prime();
 	rc = ioasidfd_ioas_init();
 	if (rc)
 		return rc;

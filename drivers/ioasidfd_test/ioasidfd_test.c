@@ -5,11 +5,22 @@
  * A thin uAPI over the core's software executor: each device is an fd that
  * answers the IOASID_DEVICE_* ioctls exactly as a VFIO device fd does (both
  * go to ioasidfd_device_ioctl()) and runs DMA with ioasidfd_sw_dma_rw().
- * The module is test-only and stays unloaded unless a test loads it.
+ * The module is test-only and stays unloaded unless a test loads it.  Its
+ * commands go through the core's dispatcher (ioasidfd_dispatch()), with the
+ * same size rules as every /dev/ioasid command.
+ *
+ * It also owns the core's test knobs, in /sys/kernel/debug/ioasidfd_test/
+ * (root only; harmless at their defaults):
+ *
+ *   fault_report_delay_ms  stretch each report of a fault the IOMMU driver
+ *                          delivers by that many milliseconds (at most
+ *                          1000), so that a test can race DISALLOW against a
+ *                          report in flight deterministically
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -27,57 +38,67 @@
 #define IOASIDFD_TEST_TIMEOUT_MAX	10000
 #define IOASIDFD_TEST_DELAY_MAX		10000
 
-static long ioasidfd_test_dma(struct ioasidfd_device *idev, void __user *uptr)
+static u32 ioasidfd_test_report_delay_ms;
+
+static void ioasidfd_test_fault_report(void)
+{
+	u32 delay = min_t(u32, READ_ONCE(ioasidfd_test_report_delay_ms), 1000);
+
+	if (delay)
+		msleep(delay);
+}
+
+static const struct ioasidfd_test_hooks ioasidfd_test_hooks = {
+	.fault_report = ioasidfd_test_fault_report,
+};
+
+static int ioasidfd_test_dma(struct ioasidfd_ucmd *ucmd)
 {
 	const u32 valid = IOASID_TEST_DMA_WRITE | IOASID_TEST_DMA_PASID |
-			  IOASID_TEST_DMA_RECOVERABLE;
+			  IOASID_TEST_DMA_RECOVERABLE | IOASID_TEST_DMA_PRIV;
+	struct ioasidfd_device *idev = ucmd->priv;
+	struct ioasid_test_dma *c = ucmd->cmd;
 	struct ioasidfd_sw_dma dma = {};
-	struct ioasid_test_dma cmd;
 	u64 off = 0;
-	u32 usize;
 	void *buf;
 	int rc;
 
-	rc = ioasidfd_copy_cmd(&cmd, sizeof(cmd),
-			       offsetofend(struct ioasid_test_dma, out_retries),
-			       uptr, &usize);
-	if (rc)
-		return rc;
-	if (cmd.flags & ~valid)
+	if (c->flags & ~valid)
 		return -EOPNOTSUPP;
-	if ((!(cmd.flags & IOASID_TEST_DMA_PASID) && cmd.pasid) ||
-	    (!(cmd.flags & IOASID_TEST_DMA_RECOVERABLE) && cmd.timeout_ms))
+	if ((!(c->flags & IOASID_TEST_DMA_PASID) && c->pasid) ||
+	    (!(c->flags & IOASID_TEST_DMA_RECOVERABLE) && c->timeout_ms))
 		return -EINVAL;
-	if (cmd.flags & IOASID_TEST_DMA_RECOVERABLE &&
-	    (!cmd.timeout_ms || cmd.timeout_ms > IOASIDFD_TEST_TIMEOUT_MAX))
+	if (c->flags & IOASID_TEST_DMA_RECOVERABLE &&
+	    (!c->timeout_ms || c->timeout_ms > IOASIDFD_TEST_TIMEOUT_MAX))
 		return -EINVAL;
-	if (!cmd.length || cmd.length > IOASIDFD_TEST_DMA_MAX ||
-	    cmd.delay_us > IOASIDFD_TEST_DELAY_MAX)
+	if (!c->length || c->length > IOASIDFD_TEST_DMA_MAX ||
+	    c->delay_us > IOASIDFD_TEST_DELAY_MAX)
 		return -EINVAL;
-	if (cmd.iova + cmd.length - 1 < cmd.iova)
+	if (c->iova + c->length - 1 < c->iova)
 		return -EOVERFLOW;
 
-	buf = kvzalloc(cmd.length, GFP_KERNEL_ACCOUNT);
+	buf = kvzalloc(c->length, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
-	if (cmd.flags & IOASID_TEST_DMA_WRITE &&
-	    copy_from_user(buf, u64_to_user_ptr(cmd.buf_uptr), cmd.length)) {
+	if (c->flags & IOASID_TEST_DMA_WRITE &&
+	    copy_from_user(buf, u64_to_user_ptr(c->buf_uptr), c->length)) {
 		rc = -EFAULT;
 		goto out;
 	}
 
-	dma.pasid = cmd.flags & IOASID_TEST_DMA_PASID ? cmd.pasid :
+	dma.pasid = c->flags & IOASID_TEST_DMA_PASID ? c->pasid :
 		    IOASIDFD_PASID_RID;
-	dma.write = cmd.flags & IOASID_TEST_DMA_WRITE;
-	dma.recoverable = cmd.flags & IOASID_TEST_DMA_RECOVERABLE;
-	dma.timeout = msecs_to_jiffies(cmd.timeout_ms);
-	cmd.out_retries = 0;
+	dma.write = c->flags & IOASID_TEST_DMA_WRITE;
+	dma.recoverable = c->flags & IOASID_TEST_DMA_RECOVERABLE;
+	dma.priv = c->flags & IOASID_TEST_DMA_PRIV;
+	dma.timeout = msecs_to_jiffies(c->timeout_ms);
+	c->out_retries = 0;
 	/* With a delay, one page per request, pausing in between. */
 	do {
-		u64 iova = cmd.iova + off;
-		u64 len = cmd.delay_us ? min_t(u64, cmd.length - off,
+		u64 iova = c->iova + off;
+		u64 len = c->delay_us ? min_t(u64, c->length - off,
 					       PAGE_SIZE - offset_in_page(iova)) :
-					 cmd.length;
+					 c->length;
 
 		dma.iova = iova;
 		dma.length = len;
@@ -86,58 +107,66 @@ static long ioasidfd_test_dma(struct ioasidfd_device *idev, void __user *uptr)
 		if (rc)
 			goto out;
 		off += dma.done;
-		cmd.out_retries += dma.retries;
+		c->out_retries += dma.retries;
 		if (dma.status != IOASIDFD_SW_DMA_OK)
 			break;
-		if (cmd.delay_us && off < cmd.length) {
-			fsleep(cmd.delay_us);
+		if (c->delay_us && off < c->length) {
+			fsleep(c->delay_us);
 			if (fatal_signal_pending(current)) {
 				rc = -EINTR;
 				goto out;
 			}
 		}
-	} while (off < cmd.length);
+	} while (off < c->length);
 
 	switch (dma.status) {
 	case IOASIDFD_SW_DMA_OK:
-		cmd.out_status = IOASID_TEST_DMA_OK;
+		c->out_status = IOASID_TEST_DMA_OK;
 		break;
 	case IOASIDFD_SW_DMA_FAULT:
-		cmd.out_status = IOASID_TEST_DMA_FAULT;
+		c->out_status = IOASID_TEST_DMA_FAULT;
 		break;
 	default:
-		cmd.out_status = IOASID_TEST_DMA_NO_ATTACH;
+		c->out_status = IOASID_TEST_DMA_NO_ATTACH;
 		break;
 	}
-	cmd.out_done = off;
-	cmd.out_fault_addr = dma.status == IOASIDFD_SW_DMA_FAULT ?
+	c->out_done = off;
+	c->out_fault_addr = dma.status == IOASIDFD_SW_DMA_FAULT ?
 			     dma.fault_addr : 0;
-	cmd.out_fault_reason = dma.status == IOASIDFD_SW_DMA_FAULT ?
+	c->out_fault_reason = dma.status == IOASIDFD_SW_DMA_FAULT ?
 			       dma.fault_reason : 0;
-	if (!(cmd.flags & IOASID_TEST_DMA_WRITE) &&
-	    copy_to_user(u64_to_user_ptr(cmd.buf_uptr), buf, off)) {
+	if (!(c->flags & IOASID_TEST_DMA_WRITE) &&
+	    copy_to_user(u64_to_user_ptr(c->buf_uptr), buf, off)) {
 		rc = -EFAULT;
 		goto out;
 	}
-	if (copy_to_user(uptr, &cmd, min_t(size_t, usize, sizeof(cmd))))
-		rc = -EFAULT;
+	rc = ioasidfd_ucmd_respond(ucmd);
 out:
 	kvfree(buf);
 	return rc;
 }
 
+#define IOASIDFD_TEST_OP(_nr, _fn, _struct, _last) \
+	IOASIDFD_OP(IOASID_TEST_CMD_DEVICE_CREATE, _nr, _fn, _struct, _last)
+
+static const struct ioasidfd_op ioasidfd_test_dev_ops[] = {
+	IOASIDFD_TEST_OP(IOASID_TEST_CMD_DMA, ioasidfd_test_dma,
+			 struct ioasid_test_dma, out_retries),
+};
+
 static long ioasidfd_test_dev_ioctl(struct file *file, unsigned int cmd,
 				    unsigned long arg)
 {
 	struct ioasidfd_device *idev = file->private_data;
+	struct ioasidfd_ucmd ucmd = { .priv = idev };
 	long rc;
 
 	rc = ioasidfd_device_ioctl(idev, cmd, arg);
 	if (rc != -ENOIOCTLCMD)
 		return rc;
-	if (cmd == IOASID_TEST_DMA)
-		return ioasidfd_test_dma(idev, (void __user *)arg);
-	return -ENOTTY;
+	return ioasidfd_dispatch(ioasidfd_test_dev_ops,
+				 IOASID_TEST_CMD_DEVICE_CREATE,
+				 ARRAY_SIZE(ioasidfd_test_dev_ops), &ucmd, cmd, arg);
 }
 
 static int ioasidfd_test_dev_release(struct inode *inode, struct file *file)
@@ -154,23 +183,16 @@ static const struct file_operations ioasidfd_test_dev_fops = {
 	.llseek = noop_llseek,
 };
 
-static long ioasidfd_test_create(void __user *uptr)
+static int ioasidfd_test_create(struct ioasidfd_ucmd *ucmd)
 {
-	struct ioasid_test_device_create cmd;
+	struct ioasid_test_device_create *cmd = ucmd->cmd;
 	struct ioasidfd_device *idev;
 	struct file *file;
-	u32 usize;
-	int fd, rc;
+	int fd;
 
-	rc = ioasidfd_copy_cmd(&cmd, sizeof(cmd),
-			       offsetofend(struct ioasid_test_device_create,
-					   out_device_fd),
-			       uptr, &usize);
-	if (rc)
-		return rc;
-	if (cmd.flags)
+	if (cmd->flags)
 		return -EOPNOTSUPP;
-	idev = ioasidfd_sw_device_create(cmd.pasid_bits);
+	idev = ioasidfd_sw_device_create(cmd->pasid_bits);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 
@@ -187,8 +209,8 @@ static long ioasidfd_test_create(void __user *uptr)
 		return PTR_ERR(file);
 	}
 	/* The caller learns the fd before it exists; fput() destroys idev. */
-	cmd.out_device_fd = fd;
-	if (copy_to_user(uptr, &cmd, min_t(size_t, usize, sizeof(cmd)))) {
+	cmd->out_device_fd = fd;
+	if (ioasidfd_ucmd_respond(ucmd)) {
 		fput(file);
 		put_unused_fd(fd);
 		return -EFAULT;
@@ -197,12 +219,19 @@ static long ioasidfd_test_create(void __user *uptr)
 	return 0;
 }
 
+static const struct ioasidfd_op ioasidfd_test_ops[] = {
+	IOASIDFD_TEST_OP(IOASID_TEST_CMD_DEVICE_CREATE, ioasidfd_test_create,
+			 struct ioasid_test_device_create, out_device_fd),
+};
+
 static long ioasidfd_test_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
-	if (cmd == IOASID_TEST_DEVICE_CREATE)
-		return ioasidfd_test_create((void __user *)arg);
-	return -ENOTTY;
+	struct ioasidfd_ucmd ucmd = {};
+
+	return ioasidfd_dispatch(ioasidfd_test_ops,
+				 IOASID_TEST_CMD_DEVICE_CREATE,
+				 ARRAY_SIZE(ioasidfd_test_ops), &ucmd, cmd, arg);
 }
 
 static const struct file_operations ioasidfd_test_fops = {
@@ -219,8 +248,37 @@ static struct miscdevice ioasidfd_test_misc = {
 	.mode = 0600,
 };
 
-module_misc_device(ioasidfd_test_misc);
+static struct dentry *ioasidfd_test_debugfs;
+
+static int __init ioasidfd_test_init(void)
+{
+	int rc;
+
+	rc = ioasidfd_test_hooks_register(&ioasidfd_test_hooks);
+	if (rc)
+		return rc;
+	rc = misc_register(&ioasidfd_test_misc);
+	if (rc) {
+		ioasidfd_test_hooks_unregister(&ioasidfd_test_hooks);
+		return rc;
+	}
+	ioasidfd_test_debugfs = debugfs_create_dir("ioasidfd_test", NULL);
+	debugfs_create_u32("fault_report_delay_ms", 0600, ioasidfd_test_debugfs,
+			   &ioasidfd_test_report_delay_ms);
+	return 0;
+}
+
+static void __exit ioasidfd_test_exit(void)
+{
+	debugfs_remove_recursive(ioasidfd_test_debugfs);
+	misc_deregister(&ioasidfd_test_misc);
+	ioasidfd_test_hooks_unregister(&ioasidfd_test_hooks);
+}
+
+module_init(ioasidfd_test_init);
+module_exit(ioasidfd_test_exit);
 
 MODULE_DESCRIPTION("/dev/ioasid-test: software devices for the /dev/ioasid tests");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(IOASIDFD);
+MODULE_IMPORT_NS(IOASIDFD_TEST);

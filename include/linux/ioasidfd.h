@@ -7,8 +7,10 @@
 #ifndef __LINUX_IOASIDFD_H
 #define __LINUX_IOASIDFD_H
 
+#include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/err.h>
+#include <linux/stddef.h>
 #include <uapi/linux/ioasidfd.h>
 
 struct device;
@@ -37,6 +39,9 @@ struct ioasidfd_device *ioasidfd_device_create(struct device *dev);
 void ioasidfd_device_destroy(struct ioasidfd_device *idev);
 int ioasidfd_device_attach(struct ioasidfd_device *idev,
 			   struct ioasidfd_ioas *ioas, u32 flags, u64 cookie);
+int ioasidfd_device_attach_pasid(struct ioasidfd_device *idev,
+				 struct ioasidfd_ioas *ioas, u32 wire_pasid,
+				 u64 cookie);
 int ioasidfd_device_detach(struct ioasidfd_device *idev, u32 pasid, u32 flags);
 long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
 			   unsigned long arg);
@@ -45,6 +50,68 @@ bool ioasidfd_device_msi_translated(struct ioasidfd_device *idev);
 /* Reads a struct whose first __u32 is its size, with the uAPI size rules. */
 int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 		      const void __user *ubuf, u32 *user_size);
+
+/*
+ * Command tables: the dispatcher of every fd the module serves, for drivers
+ * that add commands in the /dev/ioasid style (_IO numbers, size-first
+ * structs) to fds of their own.
+ */
+
+/* Largest command struct a table may hold. */
+#define IOASIDFD_CMD_BUF_SIZE	128
+
+/**
+ * struct ioasidfd_ucmd - one ioctl being executed
+ * @ctx: the /dev/ioasid context (ioctls on /dev/ioasid)
+ * @idev: the device (device-side ioctls)
+ * @fq: the fault queue (fault queue ioctls)
+ * @priv: the object of another module's command table
+ * @ubuffer: the user's struct
+ * @user_size: its size as the user gave it
+ * @cmd: the kernel's validated copy
+ * @cmd_size: the kernel's struct size
+ */
+struct ioasidfd_ucmd {
+	struct ioasidfd_ctx *ctx;
+	struct ioasidfd_device *idev;
+	struct ioasidfd_fault_queue *fq;
+	void *priv;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+	size_t cmd_size;
+};
+
+/**
+ * struct ioasidfd_op - one ioctl of a table, for ioasidfd_dispatch()
+ * @execute: the handler; it sees only the validated copy in @ucmd->cmd
+ * @size: sizeof() the kernel's struct
+ * @min_size: size of the first published version of the struct
+ */
+struct ioasidfd_op {
+	int (*execute)(struct ioasidfd_ucmd *ucmd);
+	u16 size;
+	u16 min_size;
+};
+
+/*
+ * An entry of a table whose first command number is _base; min_size is fixed
+ * forever by the last field of the struct's first version.  The struct must
+ * fit the dispatcher's buffer: checked at compile time.
+ */
+#define IOASIDFD_OP(_base, _nr, _fn, _struct, _last)			\
+	[(_nr) - (_base)] = {						\
+		.execute = _fn,						\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
+					  IOASIDFD_CMD_BUF_SIZE),	\
+		.min_size = offsetofend(_struct, _last),		\
+	}
+
+long ioasidfd_dispatch(const struct ioasidfd_op *ops, unsigned int base,
+		       unsigned int count, struct ioasidfd_ucmd *ucmd,
+		       unsigned int cmd, unsigned long arg);
+int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd);
 
 /*
  * The software executor: devices emulated in the kernel, whose PASID-tagged
@@ -65,6 +132,7 @@ enum ioasidfd_sw_dma_status {
  * @pasid: the PASID the request carries, or IOASIDFD_PASID_RID
  * @write: the device writes memory (else it reads it)
  * @recoverable: the device waits for fault responses (like PRI/stall)
+ * @priv: a privileged (supervisor) request
  * @timeout: longest wait for one response, in jiffies
  * @iova: first IOVA
  * @length: bytes
@@ -79,6 +147,7 @@ struct ioasidfd_sw_dma {
 	u32 pasid;
 	bool write;
 	bool recoverable;
+	bool priv;
 	unsigned long timeout;
 	u64 iova;
 	u64 length;
@@ -92,5 +161,20 @@ struct ioasidfd_sw_dma {
 
 struct ioasidfd_device *ioasidfd_sw_device_create(u32 pasid_bits);
 int ioasidfd_sw_dma_rw(struct ioasidfd_device *idev, struct ioasidfd_sw_dma *dma);
+
+/**
+ * struct ioasidfd_test_hooks - what the test module may change in the core
+ * @fault_report: called before each IOMMU fault report, under the device
+ *                lock, so a test can stretch a report in flight (may sleep)
+ *
+ * Test-only (ioasidfd_test.ko): the core calls the hooks when registered and
+ * does nothing otherwise.  Namespace IOASIDFD_TEST.
+ */
+struct ioasidfd_test_hooks {
+	void (*fault_report)(void);
+};
+
+int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks);
+void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks);
 
 #endif /* __LINUX_IOASIDFD_H */

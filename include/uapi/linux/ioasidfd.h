@@ -547,9 +547,14 @@ struct ioasid_nested_bind {
 #define IOASID_NESTED_BIND	_IO(IOASID_TYPE, IOASID_CMD_NESTED_BIND)
 
 /* struct ioasid_nested_invalidate::out_error */
+/*
+ * ILLEGAL: a command a guest may not issue, or an unknown one (like SMMUv3's
+ * CERROR_ILL or VT-d's invalidation queue error); MALFORMED: a reserved
+ * field or encoding is set.
+ */
 #define IOASID_INV_ERROR_NONE		0
-#define IOASID_INV_ERROR_ILLEGAL	1	/* a command a guest may not issue, or an unknown one (SMMU CERROR_ILL, VT-d IQE) */
-#define IOASID_INV_ERROR_MALFORMED	2	/* a reserved field or encoding is set */
+#define IOASID_INV_ERROR_ILLEGAL	1
+#define IOASID_INV_ERROR_MALFORMED	2
 
 /* Most entries in one IOASID_NESTED_INVALIDATE */
 #define IOASID_NESTED_INV_MAX		4096
@@ -706,7 +711,7 @@ struct ioasid_fault {
 #define IOASID_FAULT_READ		(1U << 2)
 #define IOASID_FAULT_WRITE		(1U << 3)
 #define IOASID_FAULT_PRIV		(1U << 4)	/* a privileged (supervisor) request */
-#define IOASID_FAULT_TABLE_WALK		(1U << 5)	/* stage 2 faulted reading a stage-1 structure */
+#define IOASID_FAULT_TABLE_WALK		(1U << 5)	/* stage 2, on a stage-1 table */
 	__u32 pasid;
 	__u32 reason;
 	__u32 id;

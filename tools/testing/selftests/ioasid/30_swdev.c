@@ -168,6 +168,99 @@ TEST_F(swdev, pasid_isolation)
 	munmap(bbuf, NPAGES * SW_PAGE);
 }
 
+/* ALLOW at a wire PASID other than the IOASID's: a VMM's guest PASIDs. */
+static int allow_wire(int dev, int fd, uint32_t pasid, uint32_t wire,
+		      uint32_t flags, uint32_t reserved)
+{
+	struct ioasid_device_allow cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid_fd = fd,
+		.pasid = pasid,
+		.wire_pasid = wire,
+		.__reserved = reserved,
+	};
+
+	return sw_ret(ioctl(dev, IOASID_DEVICE_ALLOW, &cmd));
+}
+
+#define WIRE	(IOASID_DEVICE_PASID | IOASID_DEVICE_WIRE_PASID)
+
+TEST_F(swdev, wire_pasid)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct ioasid_test_dma d = {};
+	char data[SW_PAGE];
+	uint32_t w1 = 0x77, w2 = 0x1234;
+
+	/* Two wire PASIDs of one device to the same IOASID. */
+	ASSERT_NE(w1, self->pasid);
+	ASSERT_NE(w2, self->pasid);
+	ASSERT_EQ(0, allow_wire(self->dev, self->fd, self->pasid, w1, WIRE, 0));
+	ASSERT_EQ(0, allow_wire(self->dev, self->fd, self->pasid, w2, WIRE, 0));
+	EXPECT_EQ(-EBUSY, allow_wire(self->dev, self->fd, self->pasid, w1,
+				     WIRE, 0));
+	ASSERT_EQ(0, ioctl(self->dev, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(2, info.out_nr_pasid_attach);
+
+	sw_fill(data, sizeof(data), 7);
+	ASSERT_EQ(0, sw_dma(self->dev, w1, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(self->buf, SW_PAGE, 7));
+	memset(data, 0, sizeof(data));
+	ASSERT_EQ(0, sw_dma(self->dev, w2, 0, IOVA, data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_TRUE(sw_check(data, SW_PAGE, 7));
+	/* The IOASID's own PASID is not attached: only the wire ones are. */
+	ASSERT_EQ(0, sw_dma(self->dev, self->pasid, 0, IOVA, data, sizeof(data),
+			    &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+
+	/* DISALLOW names the wire PASID; the other one keeps working. */
+	EXPECT_EQ(-ENOENT, sw_disallow(self->dev, self->pasid,
+				       IOASID_DEVICE_PASID));
+	ASSERT_EQ(0, sw_disallow(self->dev, w1, IOASID_DEVICE_PASID));
+	ASSERT_EQ(0, sw_dma(self->dev, w1, 0, IOVA, data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_NO_ATTACH, d.out_status);
+	ASSERT_EQ(0, sw_dma(self->dev, w2, 0, IOVA, data, sizeof(data), &d));
+	EXPECT_TRUE(dma_ok(&d, sizeof(data)));
+	EXPECT_EQ(1, sw_counter(CNT_ATTACHMENTS));
+	/* DESTROY: the wire attachment faults, the PASID is parked. */
+	ASSERT_EQ(0, sw_destroy(self->fd, self->pasid));
+	ASSERT_EQ(0, sw_dma(self->dev, w2, 0, IOVA, data, sizeof(data), &d));
+	EXPECT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	EXPECT_EQ(1, sw_counter(CNT_PASIDS));
+	ASSERT_EQ(0, sw_disallow(self->dev, w2, IOASID_DEVICE_PASID));
+	EXPECT_EQ(0, sw_counter(CNT_PASIDS));
+}
+
+TEST_F(swdev, wire_pasid_errors)
+{
+	long attach = sw_counter(CNT_ATTACHMENTS);
+	int narrow = sw_dev_create(4);
+
+	ASSERT_LE(0, narrow);
+	/* WIRE_PASID needs DEVICE_PASID; a wire PASID needs WIRE_PASID. */
+	EXPECT_EQ(-EINVAL, allow_wire(self->dev, self->fd, self->pasid, 5,
+				      IOASID_DEVICE_WIRE_PASID, 0));
+	EXPECT_EQ(-EINVAL, allow_wire(self->dev, self->fd, self->pasid, 5,
+				      IOASID_DEVICE_PASID, 0));
+	EXPECT_EQ(-EINVAL, allow_wire(self->dev, self->fd, self->pasid, 5, 0, 0));
+	EXPECT_EQ(-EOPNOTSUPP, allow_wire(self->dev, self->fd, self->pasid, 5,
+					  WIRE, 1));
+	/* Outside the PASID space, and outside what the device issues. */
+	EXPECT_EQ(-ERANGE, allow_wire(self->dev, self->fd, self->pasid,
+				      1U << 20, WIRE, 0));
+	EXPECT_EQ(-ERANGE, allow_wire(narrow, self->fd, self->pasid, 16, WIRE,
+				      0));
+	EXPECT_EQ(0, allow_wire(narrow, self->fd, self->pasid, 15, WIRE, 0));
+	/* Wire PASID 0 is a PASID like any other to the software IOMMU. */
+	EXPECT_EQ(0, allow_wire(self->dev, self->fd, self->pasid, 0, WIRE, 0));
+	EXPECT_EQ(attach + 2, sw_counter(CNT_ATTACHMENTS));
+	close(narrow);
+}
+
 /* One PASID on two devices: both reach the same memory, each its own way. */
 TEST_F(swdev, same_pasid_two_devices)
 {
@@ -606,7 +699,9 @@ TEST_F(swdev, allow_errors)
 	EXPECT_EQ(-ENOENT, sw_allow(self->dev, self->fd, 0xfffff, 0, 0));
 	EXPECT_EQ(-EBADF, sw_allow(self->dev, 1000, self->pasid, 0, 0));
 	EXPECT_EQ(-EINVAL, sw_allow(self->dev, null, self->pasid, 0, 0));
-	EXPECT_EQ(-EOPNOTSUPP, sw_allow(self->dev, self->fd, self->pasid, 2, 0));
+	EXPECT_EQ(-EINVAL, sw_allow(self->dev, self->fd, self->pasid,
+				    IOASID_DEVICE_WIRE_PASID, 0));
+	EXPECT_EQ(-EOPNOTSUPP, sw_allow(self->dev, self->fd, self->pasid, 4, 0));
 
 	ASSERT_EQ(0, sw_allow(self->dev, self->fd, self->pasid, 0, 0));
 	EXPECT_EQ(-EBUSY, sw_allow(self->dev, self->fd, self->pasid, 0, 0));

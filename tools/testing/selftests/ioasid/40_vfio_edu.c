@@ -704,7 +704,10 @@ TEST_F_TIMEOUT(edu, device_ioctl_flags, 120)
 	struct ioasid_device_info info = { .size = sizeof(info) };
 	unsigned int bit;
 
-	for (bit = 1; bit < 32; bit++) {
+	/* Bit 1 is IOASID_DEVICE_WIRE_PASID, only valid with bit 0. */
+	ASSERT_EQ(-EINVAL, vfio_edu_allow(&self->e, self->t.fd, self->pasid,
+					  IOASID_DEVICE_WIRE_PASID));
+	for (bit = 2; bit < 32; bit++) {
 		ASSERT_EQ(-EOPNOTSUPP, vfio_edu_allow(&self->e, self->t.fd,
 						      self->pasid, 1U << bit));
 	}
@@ -763,8 +766,10 @@ TEST_F_TIMEOUT(edu, device_ioctl_sizes, 120)
 		    sizeof(info), sizeof(info), 0);
 	check_sizes(_metadata, self->e.device, IOASID_DEVICE_DISALLOW, &dis,
 		    sizeof(dis), sizeof(dis), -ENOENT);
+	/* ALLOW grew (wire_pasid); its first version ended at cookie. */
 	check_sizes(_metadata, self->e.device, IOASID_DEVICE_ALLOW, &allow_cmd,
-		    sizeof(allow_cmd), sizeof(allow_cmd), 0);
+		    sizeof(allow_cmd),
+		    offsetofend(struct ioasid_device_allow, cookie), 0);
 	/* That last ALLOW worked: now DISALLOW's zero-extended form does too. */
 	check_sizes(_metadata, self->e.device, IOASID_DEVICE_DISALLOW, &dis,
 		    sizeof(dis), sizeof(dis), 0);

@@ -15,7 +15,7 @@
 #include "ioasid_utils.h"
 #include "vfio_edu.h"
 
-#define REPORT_DELAY	IOASID_DEBUGFS "/ioasidfd/fault_report_delay_ms"
+#define REPORT_DELAY	IOASID_DEBUGFS "/ioasidfd_test/fault_report_delay_ms"
 
 #define IOVA		0x10000000ULL
 #define HOLE		(IOVA + 0x100000)

@@ -62,6 +62,9 @@
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
+#ifndef offsetofend
+#define offsetofend(t, m)	(offsetof(t, m) + sizeof(((t *)0)->m))
+#endif
 
 static inline unsigned long page_size(void)
 {

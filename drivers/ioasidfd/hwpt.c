@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: executor page tables (hwpts).
+ *
+ * An IOASID's devices share its hwpts: one per executor and set of IOMMU
+ * constraints that can use the same table.  A hwpt of an executor that
+ * holds a programmed table (the kernel IOMMU API) mirrors the IOASID's
+ * source: it is filled by the source's replay when made, then kept in sync
+ * through the one update path below, which every source uses:
+ *
+ *   push  map runs of physical memory into every programmed hwpt of the
+ *         IOASID, all or nothing; may allocate, so under the iopt lock only,
+ *         before the source makes the new translation visible
+ *   zap   unmap a range from every programmed hwpt and flush their IOTLBs;
+ *         under the xlate lock held for writing, never allocating, so that
+ *         a notifier may do it
+ *
+ * A hwpt of a walking executor (the software IOMMU) holds no table: the
+ * executor asks the source per access.
+ *
+ * A hwpt no device uses any more stays on the IOASID's list, kept in sync,
+ * so that the next ALLOW only attaches (building and filling a domain is most
+ * of an ALLOW's cost).  Destroying the IOASID frees it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/iommu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "ioasidfd_private.h"
+
+/* Runs given to an executor's map per call. */
+#define IOASIDFD_MAP_RUNS	8192U
+
+static void ioasidfd_hwpt_link(struct ioasidfd_hwpt *hwpt)
+{
+	struct ioasidfd_iopt *iopt = hwpt->iopt;
+
+	lockdep_assert_held(&iopt->lock);
+	down_write(&iopt->xlate);
+	list_add_tail(&hwpt->item, &iopt->hwpts);
+	up_write(&iopt->xlate);
+	ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
+}
+
+/* Frees a page table no device uses; the iopt lock is held. */
+static void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt)
+{
+	struct ioasidfd_iopt *iopt = hwpt->iopt;
+
+	lockdep_assert_held(&iopt->lock);
+	WARN_ON(hwpt->users);
+	down_write(&iopt->xlate);
+	list_del(&hwpt->item);
+	up_write(&iopt->xlate);
+	hwpt->ops->hwpt_free(hwpt);
+	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
+}
+
+/* Unmaps [iova, iova + length) from one programmed hwpt, IOTLB flushed. */
+static void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+			      unsigned long length)
+{
+	struct iommu_iotlb_gather gather;
+
+	iommu_iotlb_gather_init(&gather);
+	hwpt->ops->unmap(hwpt, iova, length, &gather);
+	hwpt->ops->flush(hwpt, &gather);
+}
+
+/**
+ * ioasidfd_hwpt_push() - map pinned pages into one programmed page table
+ * @hwpt: the page table
+ * @iova: where page @first goes
+ * @p: the pinned memory
+ * @first: first page of @p
+ * @npages: pages from @first
+ * @prot: IOMMU_* rights (the hwpt's own bits are added here)
+ *
+ * Physically contiguous pages go in as one run, so the executor can use its
+ * largest page sizes, and up to IOASIDFD_MAP_RUNS runs per call, so that it
+ * syncs its IOTLB once for all of them.
+ *
+ * Return: 0, or an error with nothing of the range left mapped.
+ */
+int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot)
+{
+	unsigned int max = min_t(unsigned long, npages, IOASIDFD_MAP_RUNS), nr;
+	struct ioasidfd_pfn_run *runs;
+	unsigned long done = 0, n;
+	int rc = 0;
+
+	lockdep_assert_held(&hwpt->iopt->lock);
+	runs = kvmalloc_array(max, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return -ENOMEM;
+	while (done < npages) {
+		nr = ioasidfd_pages_runs(p, first + done, npages - done, runs,
+					 max, &n);
+		rc = hwpt->ops->map(hwpt, iova + (done << PAGE_SHIFT), runs, nr,
+				    prot | hwpt->prot);
+		if (rc)
+			break;
+		done += n;
+		cond_resched();
+	}
+	kvfree(runs);
+	if (rc && done)
+		ioasidfd_hwpt_zap(hwpt, iova, done << PAGE_SHIFT);
+	return rc;
+}
+
+/**
+ * ioasidfd_iopt_push() - map pinned pages into every programmed page table
+ * @iopt: the translation, locked
+ * @iova: where the memory goes
+ * @p: the pinned memory, all of it
+ * @prot: IOMMU_* rights
+ *
+ * Called before the source makes the translation visible.
+ *
+ * Return: 0, or an error with nothing mapped in any page table.
+ */
+int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       const struct ioasidfd_pages *p, int prot)
+{
+	struct ioasidfd_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops->walks)
+			continue;
+		rc = ioasidfd_hwpt_push(hwpt, iova, p, 0, p->npages, prot);
+		if (rc)
+			goto err_zap;
+	}
+	return 0;
+
+err_zap:
+	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			ioasidfd_hwpt_zap(hwpt, iova, p->npages << PAGE_SHIFT);
+	return rc;
+}
+
+/**
+ * ioasidfd_iopt_zap() - remove a range from every programmed page table
+ * @iopt: the translation; its xlate lock is held for writing
+ * @iova: first IOVA
+ * @length: bytes
+ *
+ * On return no device reaches the range through a page table of @iopt.
+ */
+void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       unsigned long length)
+{
+	struct ioasidfd_hwpt *hwpt;
+
+	lockdep_assert_held_write(&iopt->xlate);
+	list_for_each_entry(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			ioasidfd_hwpt_zap(hwpt, iova, length);
+}
+
+/**
+ * ioasidfd_iopt_programmed() - does the IOASID have a programmed page table?
+ * @iopt: the translation, locked
+ *
+ * Return: true if a push would reach a page table.
+ */
+bool ioasidfd_iopt_programmed(struct ioasidfd_iopt *iopt)
+{
+	struct ioasidfd_hwpt *hwpt;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			return true;
+	return false;
+}
+
+/**
+ * ioasidfd_hwpt_prune() - drop idle page tables that cannot map a range
+ * @iopt: the translation, locked
+ * @start: first IOVA about to be mapped
+ * @last: last IOVA
+ *
+ * The usable ranges keep a mapping inside the aperture of every page table
+ * in use; one kept idle may not reach that far: it goes.
+ */
+void ioasidfd_hwpt_prune(struct ioasidfd_iopt *iopt, u64 start, u64 last)
+{
+	struct ioasidfd_hwpt *hwpt, *tmp;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry_safe(hwpt, tmp, &iopt->hwpts, item) {
+		if (start >= hwpt->aperture.start && last <= hwpt->aperture.last)
+			continue;
+		if (!WARN_ON(hwpt->users))
+			ioasidfd_hwpt_free(hwpt);
+	}
+}
+
+/**
+ * ioasidfd_hwpt_free_idle() - free the page tables no device uses
+ * @iopt: the translation, locked; its IOASID is destroyed
+ */
+void ioasidfd_hwpt_free_idle(struct ioasidfd_iopt *iopt)
+{
+	struct ioasidfd_hwpt *hwpt, *tmp;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry_safe(hwpt, tmp, &iopt->hwpts, item)
+		if (!hwpt->users)
+			ioasidfd_hwpt_free(hwpt);
+}
+
+/* A new page table of @ops for the attachment's device, attached and filled. */
+static struct ioasidfd_hwpt *ioasidfd_hwpt_create(struct ioasidfd_iopt *iopt,
+						  struct ioasidfd_attach *attach)
+{
+	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
+	struct ioasidfd_hwpt *hwpt;
+	int rc;
+
+	hwpt = ops->hwpt_alloc(attach->idev);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ops = ops;
+	hwpt->iopt = iopt;
+	hwpt->prot = attach->idev->prot;
+	/*
+	 * Attach the empty table, then fill it: Linux 6.1's SMMUv3 driver
+	 * builds a domain's page table at its first attach, and both it and
+	 * VT-d fix the aperture only then.  Until the fill is done the
+	 * device's DMA faults, as it did before.
+	 */
+	attach->hwpt = hwpt;
+	rc = ops->attach(attach);
+	if (rc)
+		goto err_free;
+	/* The executor's attach has fixed the device's aperture. */
+	hwpt->aperture = attach->idev->aperture;
+	rc = ioasidfd_iopt_check_attach(iopt, attach->idev, attach->wire_pasid);
+	if (!rc && !ops->walks && iopt->src)
+		rc = iopt->src->replay(iopt, hwpt);
+	if (rc) {
+		ops->detach(attach);
+		goto err_free;
+	}
+	ioasidfd_hwpt_link(hwpt);
+	return hwpt;
+
+err_free:
+	attach->hwpt = NULL;
+	ops->hwpt_free(hwpt);
+	return ERR_PTR(rc);
+}
+
+/**
+ * ioasidfd_hwpt_get() - attach a device through a page table of an IOASID
+ * @iopt: the translation, locked
+ * @attach: the attachment being made; its device lock is held
+ *
+ * Shares a page table where the executor accepts it; a refusal (6.1 drivers
+ * say -EINVAL for an incompatible IOMMU instance) only means this device
+ * needs one of its own, which is made, attached and filled.
+ *
+ * Return: 0 with @attach->hwpt set and holding a use, or an error.
+ */
+int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach)
+{
+	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
+	struct ioasidfd_hwpt *hwpt;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
+			continue;
+		attach->hwpt = hwpt;
+		if (!ops->attach(attach)) {
+			/* Joining may have narrowed it (6.1 VT-d lowers the AGAW). */
+			hwpt->aperture = attach->idev->aperture;
+			goto out;
+		}
+	}
+	hwpt = ioasidfd_hwpt_create(iopt, attach);
+	if (IS_ERR(hwpt)) {
+		attach->hwpt = NULL;
+		return PTR_ERR(hwpt);
+	}
+out:
+	hwpt->users++;
+	return 0;
+}
+
+/**
+ * ioasidfd_hwpt_put() - drop an attachment's use of a page table
+ * @hwpt: the page table; its iopt lock is held
+ *
+ * The last use of a destroyed IOASID's page table frees it; otherwise it
+ * stays for the next attachment.
+ */
+void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->iopt->lock);
+	if (--hwpt->users)
+		return;
+	if (test_bit(IOASIDFD_IOAS_DESTROYED, &hwpt->iopt->ioas->flags))
+		ioasidfd_hwpt_free(hwpt);
+}

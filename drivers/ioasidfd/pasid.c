@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: the PASID space and its accounting.
+ *
+ * Every PASID the module holds is in one global xarray, ioasidfd_pasids,
+ * which is also the map from PASID to IOASID.  An entry is one of:
+ *
+ *   IOASIDFD_PASID_RESERVED  claimed, its IOASID not published yet (or
+ *                            being released): lookups find nothing
+ *   IOASIDFD_PASID_FOREIGN   the kernel's allocator refused it: someone
+ *                            else holds it; skipped until it is free again
+ *   a struct ioasidfd_ioas   published: live or parked
+ *
+ * Where the kernel has a PASID allocator (CONFIG_IOASID: x86 with VT-d SVM)
+ * every PASID must also be claimed from it, so that it can never collide
+ * with one the kernel hands out for SVA.  The map picks the candidate and
+ * the kernel's allocator is only asked for that one PASID, because it logs
+ * every failure: a user filling a range of its own PASIDs then gets ENOSPC
+ * without a word in the kernel log.  ioasid_find() (which does not log)
+ * says when a foreign PASID is free again.
+ *
+ * Debian's arm64 kernel has no PASID allocator (no IOASID, no SMMUv3 SVA):
+ * nothing there hands out PASIDs, and the map alone is the allocator.
+ *
+ * The uAPI's struct names (struct ioasid_alloc, ...) and the kernel's
+ * allocator functions (ioasid_alloc(), ...) share a prefix: C keeps struct
+ * tags and function names in separate name spaces, and this file, which
+ * uses both, is the proof that they coexist.
+ *
+ * Quotas: each context and each user (uid) may hold a bounded number of
+ * PASIDs, live and parked (module parameters max_per_fd, max_per_user).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ioasid.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
+
+#include "ioasidfd_private.h"
+
+static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
+#define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
+#define IOASIDFD_PASID_FOREIGN	xa_mk_value(2)
+
+#if IS_ENABLED(CONFIG_IOASID)
+static DECLARE_IOASID_SET(ioasidfd_pasid_set);
+
+static bool ioasidfd_pasid_claim(u32 pasid)
+{
+	return ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
+}
+
+static void ioasidfd_pasid_unclaim(u32 pasid)
+{
+	ioasid_free(pasid);
+}
+
+static bool ioasidfd_pasid_taken(u32 pasid)
+{
+	return ioasid_find(NULL, pasid, NULL) != ERR_PTR(-ENOENT);
+}
+
+bool ioasidfd_pasid_system(void)
+{
+	return true;
+}
+#else
+static bool ioasidfd_pasid_claim(u32 pasid)
+{
+	return true;
+}
+
+static void ioasidfd_pasid_unclaim(u32 pasid)
+{
+}
+
+static bool ioasidfd_pasid_taken(u32 pasid)
+{
+	return false;
+}
+
+bool ioasidfd_pasid_system(void)
+{
+	return false;
+}
+#endif
+
+/* Forgets foreign PASIDs in [min, max] that are free again; true if any. */
+static bool ioasidfd_pasid_purge(u32 min, u32 max)
+{
+	unsigned long index;
+	bool purged = false;
+	void *entry;
+
+	xa_for_each_range(&ioasidfd_pasids, index, entry, min, max) {
+		if (entry != IOASIDFD_PASID_FOREIGN || ioasidfd_pasid_taken(index))
+			continue;
+		if (xa_cmpxchg(&ioasidfd_pasids, index, entry, NULL, 0) == entry)
+			purged = true;
+	}
+	return purged;
+}
+
+/**
+ * ioasidfd_pasid_alloc() - claim a PASID
+ * @min: lowest acceptable PASID
+ * @max: highest acceptable PASID
+ *
+ * The PASID is reserved: lookups find nothing there until
+ * ioasidfd_pasid_publish().
+ *
+ * Return: a PASID in [@min, @max] now held by the module, or 0.
+ */
+u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+{
+	bool purged = false;
+	u32 pasid;
+
+	for (;;) {
+		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
+			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
+			if (purged || !ioasidfd_pasid_purge(min, max))
+				return 0;
+			purged = true;
+			continue;
+		}
+		if (ioasidfd_pasid_claim(pasid))
+			return pasid;
+		/* Replaces an existing entry: cannot fail. */
+		xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_FOREIGN, 0);
+	}
+}
+
+/* Makes @ioas what lookups of @pasid find; replaces the reservation. */
+void ioasidfd_pasid_publish(u32 pasid, struct ioasidfd_ioas *ioas)
+{
+	xa_store(&ioasidfd_pasids, pasid, ioas, 0);
+}
+
+/* Gives a PASID back; the kernel's first, so it is never seen as foreign. */
+void ioasidfd_pasid_free(u32 pasid)
+{
+	ioasidfd_pasid_unclaim(pasid);
+	xa_erase(&ioasidfd_pasids, pasid);
+}
+
+/* The IOASID of a map entry, or NULL for a reserved or foreign PASID. */
+static struct ioasidfd_ioas *ioasidfd_entry_ioas(void *entry)
+{
+	return entry && !xa_is_value(entry) ? entry : NULL;
+}
+
+/**
+ * ioasidfd_pasid_load() - the IOASID a PASID names
+ * @pasid: the PASID
+ *
+ * Called under rcu_read_lock(); the IOASID's memory stays valid until it is
+ * released, and it may be destroyed or parked.
+ *
+ * Return: the IOASID, or NULL.
+ */
+struct ioasidfd_ioas *ioasidfd_pasid_load(u32 pasid)
+{
+	return ioasidfd_entry_ioas(xa_load(&ioasidfd_pasids, pasid));
+}
+
+/**
+ * ioasidfd_pasid_next() - walk the published IOASIDs in PASID order
+ * @index: in: where to start; out: the PASID found
+ *
+ * Called under rcu_read_lock(); resumes by index, so the caller may leave
+ * the read side between calls (increment @index first).
+ *
+ * Return: the next IOASID at or after @index, or NULL at the end.
+ */
+struct ioasidfd_ioas *ioasidfd_pasid_next(unsigned long *index)
+{
+	void *entry;
+
+	xa_for_each_start(&ioasidfd_pasids, *index, entry, *index) {
+		struct ioasidfd_ioas *ioas = ioasidfd_entry_ioas(entry);
+
+		if (ioas)
+			return ioas;
+	}
+	return NULL;
+}
+
+/* Per-user accounting: uid -> struct ioasidfd_user, under the mutex. */
+static DEFINE_XARRAY(ioasidfd_users);
+static DEFINE_MUTEX(ioasidfd_users_lock);
+
+struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
+{
+	unsigned long key = from_kuid(&init_user_ns, uid);
+	struct ioasidfd_user *user;
+	int rc;
+
+	mutex_lock(&ioasidfd_users_lock);
+	user = xa_load(&ioasidfd_users, key);
+	if (user) {
+		refcount_inc(&user->refs);
+		goto out;
+	}
+	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	if (!user) {
+		user = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	user->uid = uid;
+	refcount_set(&user->refs, 1);
+	rc = xa_err(xa_store(&ioasidfd_users, key, user, GFP_KERNEL_ACCOUNT));
+	if (rc) {
+		kfree(user);
+		user = ERR_PTR(rc);
+	}
+out:
+	mutex_unlock(&ioasidfd_users_lock);
+	return user;
+}
+
+void ioasidfd_user_put(struct ioasidfd_user *user)
+{
+	mutex_lock(&ioasidfd_users_lock);
+	if (refcount_dec_and_test(&user->refs)) {
+		xa_erase(&ioasidfd_users, from_kuid(&init_user_ns, user->uid));
+		WARN_ON(atomic_read(&user->nr));
+		kfree(user);
+	}
+	mutex_unlock(&ioasidfd_users_lock);
+}
+
+/* One more PASID for @ctx and its user, or -EDQUOT. */
+int ioasidfd_quota_take(struct ioasidfd_ctx *ctx)
+{
+	if (atomic_inc_return(&ctx->nr_ioas) > READ_ONCE(ioasidfd_max_per_fd))
+		goto err_fd;
+	if (atomic_inc_return(&ctx->user->nr) > READ_ONCE(ioasidfd_max_per_user))
+		goto err_user;
+	return 0;
+
+err_user:
+	atomic_dec(&ctx->user->nr);
+err_fd:
+	atomic_dec(&ctx->nr_ioas);
+	return -EDQUOT;
+}
+
+void ioasidfd_quota_drop(struct ioasidfd_ctx *ctx)
+{
+	atomic_dec(&ctx->user->nr);
+	atomic_dec(&ctx->nr_ioas);
+}
+
+void ioasidfd_pasid_exit(void)
+{
+	unsigned long index;
+	void *entry;
+
+	/* Every PASID of ours is back; foreign marks are just forgotten. */
+	xa_for_each(&ioasidfd_pasids, index, entry)
+		WARN_ON(entry != IOASIDFD_PASID_FOREIGN);
+	xa_destroy(&ioasidfd_pasids);
+}
