@@ -29,31 +29,26 @@ MARK = "@@IOASID-VM "
 
 # --- kernel log scan ----------------------------------------------------------
 
-# A line matching one of these is part of a kernel problem report.
-HEADLINES = [re.compile(p) for p in (
-    r"\bBUG\b",
-    r"\bWARNING\b",
-    r"\bOops\b",
-    r"\bKASAN\b",
-    r"\bUBSAN\b",
-    r"\bKFENCE\b",
-    r"possible circular locking",
-    r"possible recursive locking",
-    r"inconsistent lock state",
-    r"suspicious RCU usage",
-    r"INFO: lockdep",
-    r"possible irq lock inversion",
-    r"bad unlock balance",
-    r"held lock freed",
-    r"lock held when returning to user space",
-    r"DEBUG_LOCKS_WARN_ON",
-    r"Kernel panic",
-    r"general protection fault",
-    r"Unable to handle kernel",
-    r"INFO: task .* blocked for more than",
-    r"rcu: INFO: .*stall",
-    r"hard LOCKUP",
-)]
+# A line matching one of these is part of a kernel problem report.  The
+# list is shared with the tests' own kernel-log watcher (see the file).
+PROBLEMS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "kmsg-problems")
+
+
+def _problem_patterns(trace):
+    """The headline patterns, or (trace) the stack-dump pattern."""
+    out = []
+    with open(PROBLEMS_FILE) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line.startswith("@trace ") == trace:
+                out.append(re.compile(line[len("@trace "):] if trace else line))
+    return out
+
+
+HEADLINES = _problem_patterns(False)
 # These begin a report of their own: a WARN()'s "cut here" line always; a
 # "WARNING"/"BUG" line unless it directly follows the start of a report that
 # has none yet ("cut here", "Unable to handle kernel ...").
@@ -61,7 +56,7 @@ CUT_HERE = re.compile(r"-\[ cut here \]-")
 REPORT = re.compile(r"\b(WARNING|BUG)\b")
 # A stack dump is a report too (dump_stack(), sysrq, ...), unless it is the
 # body of the report before it.
-CALL_TRACE = re.compile(r"Call [Tt]race")
+CALL_TRACE = _problem_patterns(True)[0]
 END_TRACE = re.compile(r"---\[ end trace|---\[ end Kernel panic")
 TEST_BEGIN = re.compile(r"ioasid-vm: BEGIN (\S+)")
 TEST_END = re.compile(r"ioasid-vm: END (\S+)")

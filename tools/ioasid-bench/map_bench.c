@@ -92,7 +92,7 @@
 #include "bench.h"
 #include <linux/vfio.h>
 
-#include "../testing/selftests/ioasid/vfio_edu.h"
+#include "vfio_edu.h"
 
 #define KiB		1024ULL
 #define MiB		(1024 * KiB)
@@ -1706,7 +1706,7 @@ int main(int argc, char **argv)
 	if (max_len < 16 * MiB)
 		max_len = 16 * MiB;	/* the ALLOW and trace parts use 16 MiB */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	kmsg_fd = edu_kmsg_watch();
+	kmsg_fd = kmsg_watch_begin();
 
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
@@ -1757,7 +1757,7 @@ int main(int argc, char **argv)
 
 	summary();
 
-	splats = edu_kmsg_splats(kmsg_fd, first, sizeof(first));
+	splats = kmsg_problems(kmsg_fd, first, sizeof(first));
 	if (splats > 0)
 		printf("\nWARNING: %d kernel problem report(s) during the run, first: %s\n",
 		       splats, first);

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 
-#include "../testing/selftests/ioasid/vfio_edu.h"
+#include "vfio_edu.h"
 
 static int failures;
 

@@ -50,7 +50,7 @@ FIXTURE_SETUP(vfault)
 	};
 	char bdfs[EDU_MAX_DEVICES][32];
 
-	self->kmsg = edu_kmsg_watch();
+	self->kmsg = kmsg_watch_begin();
 	ASSERT_LT(0, edu_find(bdfs));
 	vfio_edu_init(&self->edu);
 	ASSERT_EQ(0, vfio_edu_open(&self->edu, bdfs[0], EDU_DRIVER_IOASID,
@@ -116,7 +116,7 @@ FIXTURE_TEARDOWN(vfault)
 		 * Not EXPECT_EQ(...) TH_LOG(...): after a failed ASSERT the
 		 * harness runs the handler of the next expectation anyway.
 		 */
-		n = edu_kmsg_splats(self->kmsg, splat, sizeof(splat));
+		n = kmsg_problems(self->kmsg, splat, sizeof(splat));
 		if (n)
 			TH_LOG("kernel log (%d): %s", n, splat);
 		EXPECT_EQ(0, n);

@@ -28,8 +28,8 @@
  * A DMA the IOMMU refuses does not hang the device: the transfer completes,
  * a write to RAM is dropped and a read from RAM delivers no data.
  */
-#ifndef __SELFTEST_IOASID_VFIO_EDU_H
-#define __SELFTEST_IOASID_VFIO_EDU_H
+#ifndef __IOASID_VFIO_EDU_H
+#define __IOASID_VFIO_EDU_H
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +49,8 @@
 #include <linux/vfio.h>
 #include <linux/ioasidfd.h>
 
-#include "ioasid_utils.h"
+#include "ioasid_raw.h"
+#include "kmsg.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -645,67 +646,9 @@ static inline long edu_iommu_faults_after(long before, unsigned int timeout_ms)
 }
 
 /*
- * Kernel problems logged from some point on: open a watch with
- * edu_kmsg_watch() (at program start, say) and count with edu_kmsg_splats()
- * at the end.  A problem is a line with WARNING:, BUG:, a call trace ("Call
- * Trace" on x86, "Call trace" on arm64), an oops, a refcount_t error,
- * a KASAN report or a lockdep or RCU-lockdep splat.
- */
-static inline int edu_kmsg_watch(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/*
- * Return: the problem lines logged since edu_kmsg_watch() returned @fd, the
- * first copied to @first; or a negative errno.  Reads @fd to the end.
- */
-static inline int edu_kmsg_splats(int fd, char *first, size_t len)
-{
-	static const char *const bad[] = {
-		"WARNING:", "BUG:", "Call Trace", "Call trace", "Oops",
-		"refcount_t:", "KASAN:", "possible circular locking",
-		"possible recursive locking", "inconsistent lock state",
-		"suspicious RCU usage",
-	};
-	char rec[2048];
-	int hits = 0;
-	ssize_t n;
-	size_t i;
-
-	if (fd < 0)
-		return fd;
-	if (len)
-		first[0] = 0;
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten meanwhile */
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			return -errno;
-		rec[n] = 0;
-		for (i = 0; i < ARRAY_SIZE(bad); i++) {
-			if (!strstr(rec, bad[i]))
-				continue;
-			if (!hits++ && len)
-				snprintf(first, len, "%.*s", (int)len - 1, rec);
-			break;
-		}
-	}
-	return hits;
-}
-
-/*
  * EDU_KERNEL_LOG_CLEAN_TEST(prog): in a kselftest program, a last test
  * (kernel_log_clean, in a fixture of its own so that it runs after every
- * other) that fails if any problem line (see edu_kmsg_splats()) reached the
+ * other) that fails if any problem line (see kmsg.h) reached the
  * kernel log since @prog started.  Use once, after the program's other tests.
  */
 #define EDU_KERNEL_LOG_CLEAN_TEST(prog)					\
@@ -713,7 +656,7 @@ static int edu_kmsg_watch_fd = -1;					\
 									\
 static void __attribute__((constructor)) edu_kmsg_watch_start(void)	\
 {									\
-	edu_kmsg_watch_fd = edu_kmsg_watch();				\
+	edu_kmsg_watch_fd = kmsg_watch_begin();				\
 }									\
 									\
 FIXTURE(log) {								\
@@ -731,7 +674,7 @@ FIXTURE_TEARDOWN(log)							\
 TEST_F(log, kernel_log_clean)						\
 {									\
 	char first[512];						\
-	int n = edu_kmsg_splats(edu_kmsg_watch_fd, first, sizeof(first));	\
+	int n = kmsg_problems(edu_kmsg_watch_fd, first, sizeof(first));	\
 									\
 	ASSERT_LE(0, n) {						\
 		TH_LOG("cannot read /dev/kmsg: %s", strerror(-n));	\
@@ -746,7 +689,7 @@ TEST_F(log, kernel_log_clean)						\
 
 /*
  * The few /dev/ioasid calls a userspace driver needs, as -errno returning
- * forms of the raw calls of ioasid_utils.h.
+ * forms of the raw calls of ioasid_raw.h.
  */
 static inline int edu_ioasid_open(void)
 {
@@ -805,4 +748,4 @@ static inline int vfio_edu_info(struct vfio_edu *e,
 	return edu_ioasid_ioctl(e->device, IOASID_DEVICE_GET_INFO, info);
 }
 
-#endif /* __SELFTEST_IOASID_VFIO_EDU_H */
+#endif /* __IOASID_VFIO_EDU_H */
