@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Host side of the test-bed result protocol (see scripts/guest/init).
 
-  vmresults.py collect DIR ARCH [--qemu-status N] [--edu N]
+  vmresults.py collect DIR ARCH [--qemu-status N] [--edu N] [--nic N]
       Parse DIR/data.log, DIR/ctl.log and DIR/console.log of a finished test
       guest; write DIR/results/<test>.tap, DIR/kernel.log, DIR/summary.txt and
       DIR/counts; print the per-test results and "ARCH: N passed, N failed".
@@ -277,7 +277,7 @@ def parse_data(lines):
 
 
 def parse_ctl(lines):
-    ctl = {"modules": [], "edu": [], "info": [], "notes": [], "dmesg": None,
+    ctl = {"modules": [], "edu": [], "nic": [], "info": [], "notes": [], "dmesg": None,
            "done": False, "booted": None, "exit": None, "lockdep": None}
     dmesg = None
     for text, mark in split_markers(lines):
@@ -297,6 +297,10 @@ def parse_ctl(lines):
         elif word == "EDU":
             dev, kv = fields(rest)
             ctl["edu"].append((dev, kv.get("group", "none")))
+        elif word == "NIC":
+            dev, kv = fields(rest)
+            ctl["nic"].append((dev, kv.get("group", "none"),
+                               kv.get("driver", "none")))
         elif word == "INFO":
             ctl["info"].append(rest)
         elif word == "NOTE":
@@ -330,6 +334,7 @@ def cmd_collect(argv):
     ap.add_argument("arch")
     ap.add_argument("--qemu-status", type=int, default=0)
     ap.add_argument("--edu", type=int, default=3)
+    ap.add_argument("--nic", type=int, default=0)
     ap.add_argument("--wall", default=None, help="host wall time of the guest")
     a = ap.parse_args(argv)
     d = a.dir
@@ -372,6 +377,13 @@ def cmd_collect(argv):
         for dev, group in ctl["edu"]:
             if group == "none":
                 bed.append("edu device %s has no IOMMU group" % dev)
+        if len(ctl["nic"]) < a.nic:
+            bed.append("%d NICs found, %d expected" % (len(ctl["nic"]), a.nic))
+        for dev, group, drv in ctl["nic"]:
+            if group == "none":
+                bed.append("NIC %s has no IOMMU group" % dev)
+            if drv != "none":
+                bed.append("NIC %s is bound to %s at boot" % (dev, drv))
         if ctl["lockdep"] not in (None, "1"):
             bed.append("lockdep was off at the end of the run (debug_locks=%s):"
                        " it stopped checking after its first report or a"
