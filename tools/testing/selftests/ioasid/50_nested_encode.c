@@ -34,8 +34,9 @@ TEST(vtd_pasid_entry_nested)
 	EXPECT_U64(0x00000000012340C9ULL, pe[0]);
 	EXPECT_U64(0x0000000000800005ULL, pe[1]);
 	EXPECT_U64(0x000000000ABCD000ULL, pe[2]);
-	for (i = 3; i < 8; i++)
+	for (i = 3; i < 8; i++) {
 		EXPECT_U64(0, pe[i]);
+	}
 
 	/* the same with SRE, FSPM = 01 (5-level) and WPE */
 	c.sre = true;
@@ -422,10 +423,11 @@ TEST(arm_start_levels)
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(v); i++)
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		EXPECT_EQ(v[i].level, arm_start_level(v[i].granule, v[i].t0sz)) {
 			TH_LOG("granule %#x T0SZ %u", v[i].granule, v[i].t0sz);
 		}
+	}
 	/* block sizes: 4K L1 1G, L2 2M; 16K L2 32M; 64K L2 512M */
 	EXPECT_U64(NPT_1G, arm_level_size(0x1000, 1));
 	EXPECT_U64(NPT_2M, arm_level_size(0x1000, 2));
