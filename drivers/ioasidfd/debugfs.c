@@ -4,8 +4,9 @@
  *
  * /sys/kernel/debug/ioasidfd/counters has one "name value" line per counter.
  * They count live kernel objects of the module, so with every fd closed and
- * every device gone they must all read 0.  (Test knobs live in the test
- * module, ioasidfd_test.ko.)
+ * every device gone they must all read 0.  /sys/kernel/debug/ioasidfd/stats
+ * has statistics that only grow (the software IOTLB's hits and misses of
+ * nested IOASIDs).  (Test knobs live in the test module, ioasidfd_test.ko.)
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -41,11 +42,24 @@ static int ioasidfd_counters_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(ioasidfd_counters);
 
+/* Statistics, monotonic: not objects, so not in the counters. */
+static int ioasidfd_stats_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "nested_iotlb_hits %lld\n",
+		   atomic64_read(&ioasidfd_nested_hits));
+	seq_printf(m, "nested_iotlb_misses %lld\n",
+		   atomic64_read(&ioasidfd_nested_misses));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ioasidfd_stats);
+
 void ioasidfd_debugfs_init(void)
 {
 	ioasidfd_debugfs = debugfs_create_dir("ioasidfd", NULL);
 	debugfs_create_file("counters", 0444, ioasidfd_debugfs, NULL,
 			    &ioasidfd_counters_fops);
+	debugfs_create_file("stats", 0444, ioasidfd_debugfs, NULL,
+			    &ioasidfd_stats_fops);
 }
 
 void ioasidfd_debugfs_exit(void)

@@ -33,9 +33,12 @@ const struct ioasidfd_family ioasidfd_families[] = {
 		.family = IOASID_FAMILY_SMMUV3,
 		.name = "smmuv3",
 	},
+	/* The software IOMMU walks both nested formats itself. */
 	[IOASID_FAMILY_SOFTWARE] = {
 		.family = IOASID_FAMILY_SOFTWARE,
 		.name = "software",
+		.nested_formats = BIT(IOASID_NESTED_FMT_VTD_FS) |
+				  BIT(IOASID_NESTED_FMT_SMMUV3),
 	},
 };
 
@@ -63,6 +66,17 @@ u32 ioasidfd_supported_executors(void)
 	for (i = 0; i < ARRAY_SIZE(ioasidfd_executors); i++)
 		execs |= BIT(ioasidfd_executors[i]->executor);
 	return execs;
+}
+
+/* Nested formats some device of this kernel can run. */
+u32 ioasidfd_nested_formats(void)
+{
+	u32 formats = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ioasidfd_families); i++)
+		formats |= ioasidfd_families[i].nested_formats;
+	return formats;
 }
 
 /* iommu_group_id() -> struct ioasidfd_group */

@@ -117,7 +117,8 @@ static void ioasidfd_sw_detach(struct ioasidfd_attach *attach)
 
 const struct ioasidfd_exec_ops ioasidfd_exec_sw = {
 	.executor = IOASID_EXEC_SOFTWARE,
-	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA),
+	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA) |
+		 BIT(IOASID_MODE_NESTED),
 	.walks = true,
 	.probe = ioasidfd_sw_probe,
 	.remove = ioasidfd_sw_remove,

@@ -498,8 +498,18 @@ struct ioasidfd_caps {
 	int err;
 };
 
-static void *ioasidfd_caps_add(struct ioasidfd_caps *caps, u16 id, u16 version,
-			       size_t size)
+/**
+ * ioasidfd_caps_add() - append a capability to a GET_INFO chain
+ * @caps: the chain
+ * @id: IOASID_INFO_CAP_*
+ * @version: the layout's version
+ * @size: bytes of the capability struct, header included
+ *
+ * Return: the zeroed capability with its header filled in, or NULL (the
+ * chain's error is set) when out of memory.
+ */
+void *ioasidfd_caps_add(struct ioasidfd_caps *caps, u16 id, u16 version,
+			size_t size)
 {
 	struct ioasid_info_cap_header *hdr;
 	size_t off = ALIGN(caps->len, 8);
@@ -554,8 +564,9 @@ static void ioasidfd_info_global(struct ioasidfd_caps *caps,
 	if (modes) {
 		modes->modes = ioasidfd_supported_modes();
 		modes->executors = ioasidfd_supported_executors();
-		modes->nested_formats = 0;
+		modes->nested_formats = ioasidfd_nested_formats();
 	}
+	ioasidfd_nested_info(caps);
 }
 
 static void ioasidfd_info_ioas(struct ioasidfd_caps *caps,
@@ -581,6 +592,8 @@ static void ioasidfd_info_ioas(struct ioasidfd_caps *caps,
 			info->nr_attach = iopt->nr_attach;
 			if (iopt->src && iopt->src->info)
 				iopt->src->info(iopt, info);
+			if (iopt->src && iopt->src->caps)
+				iopt->src->caps(iopt, caps);
 			mutex_unlock(&iopt->lock);
 		}
 	}

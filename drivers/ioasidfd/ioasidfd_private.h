@@ -66,6 +66,7 @@ struct page;
 struct seq_file;
 
 struct ioasidfd_attach;
+struct ioasidfd_caps;
 struct ioasidfd_device;
 struct ioasidfd_fault_queue;
 struct ioasidfd_hwpt;
@@ -207,6 +208,13 @@ struct ioasidfd_access {
  * @stream_wide: does a RID attachment take the requests of every PASID of
  *               the stream too (an SMMUv3 STE: the SubstreamID selects a CD)?
  *               May be NULL (no)
+ * @caps: add mode-specific GET_INFO capabilities; the iopt lock is held.
+ *        May be NULL
+ * @parent_zap: the parent (stage 2) of this nested IOASID removed
+ *              [@start, @last]: drop everything derived from it.  Called
+ *              with the parent's iopt lock and xlate lock (for writing)
+ *              held; takes this IOASID's xlate for writing itself.  May be
+ *              NULL
  */
 struct ioasidfd_source_ops {
 	u32 mode;
@@ -219,6 +227,8 @@ struct ioasidfd_source_ops {
 	void (*release)(struct ioasidfd_iopt *iopt);
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
+	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
+	void (*parent_zap)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 };
 
 /**
@@ -237,7 +247,10 @@ struct ioasidfd_source_ops {
  * @hwpts: executor page tables (struct ioasidfd_hwpt) of this IOASID
  * @attachments: device attachments (struct ioasidfd_attach)
  * @nr_attach: number of @attachments
- * @nr_children: nested IOASIDs using this one as their stage 2
+ * @children: nested IOASIDs using this one as their stage 2 (their
+ *            ioasidfd_iopt::child_item); under this iopt's lock
+ * @nr_children: entries in @children
+ * @child_item: on the parent's @children, under the parent's lock
  * @parent: a nested IOASID's stage 2 (whose IOASID the nested source holds
  *          a reference on); set with the source, stable while attached
  * @fault_queue: where faults of DMA through the IOASID are reported, or NULL;
@@ -252,7 +265,9 @@ struct ioasidfd_iopt {
 	struct list_head hwpts;
 	struct list_head attachments;
 	unsigned int nr_attach;
+	struct list_head children;
 	unsigned int nr_children;
+	struct list_head child_item;
 	struct ioasidfd_iopt *parent;
 	struct ioasidfd_fault_queue *fault_queue;
 };
@@ -507,6 +522,8 @@ struct ioasidfd_ioas *ioasidfd_ioas_lookup(struct ioasidfd_ctx *ctx, u32 pasid);
 int ioasidfd_alloc_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_destroy_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_info_ioctl(struct ioasidfd_ucmd *ucmd);
+void *ioasidfd_caps_add(struct ioasidfd_caps *caps, u16 id, u16 version,
+			size_t size);
 int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_unmap_ioctl(struct ioasidfd_ucmd *ucmd);
 void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx);
@@ -520,6 +537,8 @@ void ioasidfd_iopt_free(struct ioasidfd_iopt *iopt);
 void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
 int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
 			     const struct ioasidfd_source_ops *src, void *priv);
+void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt);
+void ioasidfd_iopt_parent_zap(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 int ioasidfd_iopt_iova_ranges(struct ioasidfd_iopt *iopt,
 			      struct ioasid_iova_range **out);
 int ioasidfd_iopt_check_attach(struct ioasidfd_iopt *iopt,
@@ -569,6 +588,7 @@ struct ioasidfd_area;
 int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 		      u64 length, int prot, bool fixed, u64 *iova,
 		      struct ioasidfd_area **out);
+int ioasidfd_iova_install(struct ioasidfd_iopt *iopt);
 void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 			    struct ioasidfd_area *area);
 int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
@@ -577,6 +597,18 @@ int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
 unsigned long ioasidfd_iova_nr_mappings(struct ioasidfd_iopt *iopt);
 struct page *ioasidfd_iova_page(struct ioasidfd_iopt *iopt, u64 iova,
 				u32 rights, u32 *reason);
+
+/* nested.c: the nested source */
+extern const struct ioasidfd_source_ops ioasidfd_nested_source;
+extern atomic64_t ioasidfd_nested_hits, ioasidfd_nested_misses;
+int ioasidfd_nested_bind(struct ioasidfd_ioas *ioas, struct ioasidfd_ioas *parent,
+			 u32 format, const void *data, bool replace);
+int ioasidfd_nested_unbind(struct ioasidfd_ioas *ioas);
+int ioasidfd_nested_invalidate(struct ioasidfd_ioas *ioas, const void *entries,
+			       u32 entry_len, u32 nr, u32 *done, u32 *error);
+int ioasidfd_nested_bind_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_nested_invalidate_ioctl(struct ioasidfd_ucmd *ucmd);
+void ioasidfd_nested_info(struct ioasidfd_caps *caps);
 
 /* hwpt.c */
 int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach);
@@ -602,6 +634,7 @@ u32 ioasidfd_fault_report(struct ioasidfd_ioas *ioas, struct ioasid_fault *rec,
 /* device.c */
 u32 ioasidfd_supported_modes(void);
 u32 ioasidfd_supported_executors(void);
+u32 ioasidfd_nested_formats(void);
 int ioasidfd_device_init(void);
 void ioasidfd_device_exit(void);
 

@@ -65,6 +65,8 @@ struct ioasidfd_iopt *ioasidfd_iopt_alloc(struct ioasidfd_ioas *ioas)
 	iopt->ioas = ioas;
 	INIT_LIST_HEAD(&iopt->hwpts);
 	INIT_LIST_HEAD(&iopt->attachments);
+	INIT_LIST_HEAD(&iopt->children);
+	INIT_LIST_HEAD(&iopt->child_item);
 	ioasidfd_count(IOASIDFD_CNT_IOPT, 1);
 	return iopt;
 }
@@ -89,7 +91,8 @@ void ioasidfd_iopt_free(struct ioasidfd_iopt *iopt)
 	if (!iopt)
 		return;
 	WARN_ON(iopt->src || !list_empty(&iopt->hwpts) ||
-		!list_empty(&iopt->attachments) || iopt->nr_children);
+		!list_empty(&iopt->attachments) || iopt->nr_children ||
+		!list_empty(&iopt->child_item));
 	mutex_destroy(&iopt->lock);
 	kfree(iopt);
 	ioasidfd_count(IOASIDFD_CNT_IOPT, -1);
@@ -114,6 +117,49 @@ int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
 	iopt->src_priv = priv;
 	up_write(&iopt->xlate);
 	return 0;
+}
+
+/**
+ * ioasidfd_iopt_clear_source() - take an IOASID's translation source away
+ * @iopt: the translation, locked, with no attachment
+ *
+ * The IOASID is IOASID_MODE_NONE again (an unbind).
+ */
+void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt)
+{
+	const struct ioasidfd_source_ops *src = iopt->src;
+
+	lockdep_assert_held(&iopt->lock);
+	if (WARN_ON(!src || iopt->nr_attach))
+		return;
+	src->wipe(iopt);
+	/* Page tables made for the old mode cannot serve the next one. */
+	ioasidfd_hwpt_free_idle(iopt);
+	down_write(&iopt->xlate);
+	WRITE_ONCE(iopt->src, NULL);
+	up_write(&iopt->xlate);
+	if (src->release)
+		src->release(iopt);
+}
+
+/**
+ * ioasidfd_iopt_parent_zap() - tell nested children their stage 2 shrank
+ * @iopt: the parent; its lock and its xlate lock (for writing) are held
+ * @start: first IOVA removed
+ * @last: last IOVA removed
+ *
+ * Runs before the removed memory is unpinned, so nothing a child derived
+ * from it survives the UNMAP.
+ */
+void ioasidfd_iopt_parent_zap(struct ioasidfd_iopt *iopt, u64 start, u64 last)
+{
+	struct ioasidfd_iopt *child;
+
+	lockdep_assert_held(&iopt->lock);
+	lockdep_assert_held_write(&iopt->xlate);
+	list_for_each_entry(child, &iopt->children, child_item)
+		if (child->src && child->src->parent_zap)
+			child->src->parent_zap(child, start, last);
 }
 
 /**

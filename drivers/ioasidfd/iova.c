@@ -95,6 +95,7 @@ static void ioasidfd_iova_remove(struct ioasidfd_iopt *iopt,
 	lockdep_assert_held_write(&iopt->xlate);
 	ioasidfd_area_it_remove(area, &iv->areas);
 	ioasidfd_iopt_zap(iopt, area->start, ioasidfd_area_length(area));
+	ioasidfd_iopt_parent_zap(iopt, area->start, area->last);
 	iv->nr_areas--;
 	iv->mapped_bytes -= ioasidfd_area_length(area);
 }
@@ -413,6 +414,32 @@ err_unlock:
 	mutex_unlock(&iopt->lock);
 	kfree(fresh);
 	ioasidfd_area_free(area);
+	return rc;
+}
+
+/**
+ * ioasidfd_iova_install() - make a never-used IOASID an empty IOVA map
+ * @iopt: the translation, locked, without a source
+ *
+ * For a stage-2 parent bound before its first MAP.
+ *
+ * Return: 0, -EMEDIUMTYPE if it has a source, or -ENOMEM.
+ */
+int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
+{
+	struct ioasidfd_iova *iv;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	if (iopt->src)
+		return -EMEDIUMTYPE;
+	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
+	if (!iv)
+		return -ENOMEM;
+	iv->areas = RB_ROOT_CACHED;
+	rc = ioasidfd_iopt_set_source(iopt, &ioasidfd_iova_source, iv);
+	if (rc)
+		kfree(iv);
 	return rc;
 }
 

@@ -188,6 +188,11 @@ static const struct ioasidfd_op ioasidfd_ops[] = {
 			struct ioasid_fault_queue_alloc, __reserved),
 	IOASIDFD_CTX_OP(IOASID_CMD_SET_FAULT_QUEUE, ioasidfd_set_fault_queue_ioctl,
 			struct ioasid_set_fault_queue, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_NESTED_BIND, ioasidfd_nested_bind_ioctl,
+			struct ioasid_nested_bind, data_uptr),
+	IOASIDFD_CTX_OP(IOASID_CMD_NESTED_INVALIDATE,
+			ioasidfd_nested_invalidate_ioctl,
+			struct ioasid_nested_invalidate, __reserved),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,

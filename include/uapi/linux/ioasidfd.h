@@ -220,6 +220,7 @@ struct ioasid_info_cap_modes {
 #define IOASID_NESTED_VTD_1G		(1U << 1)	/* 1 GiB first-stage pages (CAP.FL1GP) */
 #define IOASID_NESTED_VTD_SRS		(1U << 2)	/* SRE may be set (ECAP.SRS) */
 #define IOASID_NESTED_VTD_EAFS		(1U << 3)	/* EAFE may be set (ECAP.EAFS) */
+#define IOASID_NESTED_VTD_PT		(1U << 4)	/* PGTT 100b: pass-through (ECAP.PT) */
 
 /* struct ioasid_info_cap_nested::smmu_flags */
 #define IOASID_NESTED_SMMU_CD2L		(1U << 0)	/* 2-level CD tables (IDR0.CD2L) */
@@ -670,7 +671,7 @@ struct ioasid_set_fault_queue {
 #define IOASID_FAULT_REASON_OTHER	3	/* reported by the IOMMU, other */
 #define IOASID_FAULT_REASON_ACCESS_FLAG	4	/* SMMU: access flag clear (F_ACCESS) */
 #define IOASID_FAULT_REASON_ADDR_SIZE	5	/* an address beyond the output size */
-#define IOASID_FAULT_REASON_NON_CANONICAL 6	/* input address outside the table's range */
+#define IOASID_FAULT_REASON_NON_CANONICAL 6	/* input outside the table's range */
 #define IOASID_FAULT_REASON_RESERVED	7	/* a reserved bit set in a paging entry */
 #define IOASID_FAULT_REASON_BAD_CONTEXT	8	/* VT-d PASID entry / SMMU STE or CD not valid */
 #define IOASID_FAULT_REASON_BAD_SUBSTREAM 9	/* SMMU C_BAD_SUBSTREAMID */

@@ -120,10 +120,12 @@ TEST_F(core, get_info_chain_well_formed)
 	ASSERT_EQ(0, ioasid_caps_parse(buf, cmd.caps_len, &caps)) {
 		TH_LOG("malformed chain: %s", caps.err);
 	}
-	ASSERT_EQ(5, caps.nr_caps);
+	ASSERT_EQ(6, caps.nr_caps);
 	ASSERT_EQ(0, caps.nr_unknown);
 	ASSERT_TRUE(caps.has_pasid && caps.has_quota && caps.has_modes &&
-		    caps.has_ioas && caps.has_ranges);
+		    caps.has_ioas && caps.has_ranges && caps.has_nested);
+	/* Not nested: no nested IOASID capability */
+	ASSERT_FALSE(caps.has_nested_ioas);
 	/* The first capability sits at offset 0 */
 	ASSERT_NE(0, ((struct ioasid_info_cap_header *)buf)->id);
 	/* The inputs are echoed unchanged */

@@ -30,6 +30,9 @@
 
 struct ioasid_caps {
 	bool has_pasid, has_quota, has_modes, has_ioas, has_ranges;
+	bool has_nested, has_nested_ioas;
+	struct ioasid_info_cap_nested nested;
+	struct ioasid_info_cap_nested_ioas nested_ioas;
 	struct ioasid_info_cap_pasid pasid;
 	struct ioasid_info_cap_quota quota;
 	struct ioasid_info_cap_modes modes;
@@ -56,6 +59,10 @@ static inline size_t ioasid_cap_min_size(__u16 id)
 		return sizeof(struct ioasid_info_cap_ioas);
 	case IOASID_INFO_CAP_IOVA_RANGES:
 		return sizeof(struct ioasid_info_cap_iova_ranges);
+	case IOASID_INFO_CAP_NESTED:
+		return sizeof(struct ioasid_info_cap_nested);
+	case IOASID_INFO_CAP_NESTED_IOAS:
+		return sizeof(struct ioasid_info_cap_nested_ioas);
 	default:
 		return sizeof(struct ioasid_info_cap_header);
 	}
@@ -77,6 +84,7 @@ static inline int ioasid_caps_parse(const void *buf, size_t len,
 	out->nr_caps = out->nr_unknown = 0;
 	out->has_pasid = out->has_quota = out->has_modes = false;
 	out->has_ioas = out->has_ranges = false;
+	out->has_nested = out->has_nested_ioas = false;
 	out->nr_ranges = 0;
 	out->err = NULL;
 	if (!len) {
@@ -123,6 +131,8 @@ static inline int ioasid_caps_parse(const void *buf, size_t len,
 		COPY_CAP(IOASID_INFO_CAP_QUOTA, has_quota, quota)
 		COPY_CAP(IOASID_INFO_CAP_MODES, has_modes, modes)
 		COPY_CAP(IOASID_INFO_CAP_IOAS, has_ioas, ioas)
+		COPY_CAP(IOASID_INFO_CAP_NESTED, has_nested, nested)
+		COPY_CAP(IOASID_INFO_CAP_NESTED_IOAS, has_nested_ioas, nested_ioas)
 #undef COPY_CAP
 		case IOASID_INFO_CAP_IOVA_RANGES: {
 			const struct ioasid_info_cap_iova_ranges *r = (const void *)hdr;

@@ -1463,6 +1463,8 @@ static inline void nt_bind_badinput(struct __test_metadata *_metadata, struct ne
 	BIND_FAILS(ENOENT, sz, 0, e->nested, 0, e->format, data, dlen, -1);
 	BIND_FAILS(EINVAL, sz, 0, e->nested, e->nested, e->format, data, dlen, -1);
 	EXPECT_EQ(0, nenv_bind_raw(e, nested2, data, 0));
+	/* nested2 is used now: its translation state lives as long as it */
+	before.v[CNT_IOPTS]++;
 	BIND_FAILS(EINVAL, sz, 0, e->nested, nested2, e->format, data, dlen, -1);
 	/* UNBIND takes no other field (assumed EINVAL: a malformed request) */
 	BIND_FAILS(EINVAL, sz, IOASID_NESTED_UNBIND, nested2, e->parent, 0, NULL, 0, -1);
