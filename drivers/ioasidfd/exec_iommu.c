@@ -297,7 +297,9 @@ static void ioasidfd_iommu_detach(struct ioasidfd_attach *attach)
 
 const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {
 	.executor = IOASID_EXEC_IOMMU_API,
-	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA),
+	/* Nested IOASIDs by shadow paging (shadow.c), at RID */
+	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA) |
+		 BIT(IOASID_MODE_NESTED),
 	.probe = ioasidfd_iommu_probe,
 	.remove = ioasidfd_iommu_remove,
 	.hwpt_alloc = ioasidfd_iommu_hwpt_alloc,

@@ -116,8 +116,10 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 /**
  * ioasidfd_iopt_push() - map pinned pages into every programmed page table
  * @iopt: the translation, locked
- * @iova: where the memory goes
- * @p: the pinned memory, all of it
+ * @iova: where page @first goes
+ * @p: the pinned memory
+ * @first: first page of @p
+ * @npages: pages from @first
  * @prot: IOMMU_* rights
  *
  * Called before the source makes the translation visible.
@@ -125,7 +127,8 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
  * Return: 0, or an error with nothing mapped in any page table.
  */
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
-		       const struct ioasidfd_pages *p, int prot)
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot)
 {
 	struct ioasidfd_hwpt *hwpt;
 	int rc;
@@ -134,7 +137,7 @@ int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
 		if (hwpt->ops->walks)
 			continue;
-		rc = ioasidfd_hwpt_push(hwpt, iova, p, 0, p->npages, prot);
+		rc = ioasidfd_hwpt_push(hwpt, iova, p, first, npages, prot);
 		if (rc)
 			goto err_zap;
 	}
@@ -143,7 +146,7 @@ int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 err_zap:
 	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
 		if (!hwpt->ops->walks)
-			ioasidfd_hwpt_zap(hwpt, iova, p->npages << PAGE_SHIFT);
+			ioasidfd_hwpt_zap(hwpt, iova, npages << PAGE_SHIFT);
 	return rc;
 }
 
@@ -247,7 +250,7 @@ static struct ioasidfd_hwpt *ioasidfd_hwpt_create(struct ioasidfd_iopt *iopt,
 	hwpt->aperture = attach->idev->aperture;
 	rc = ioasidfd_iopt_check_attach(iopt, attach->idev, attach->wire_pasid);
 	if (!rc && !ops->walks && iopt->src)
-		rc = iopt->src->replay(iopt, hwpt);
+		rc = iopt->src->replay(iopt, hwpt, attach->idev);
 	if (rc) {
 		ops->detach(attach);
 		goto err_free;

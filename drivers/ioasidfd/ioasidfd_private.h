@@ -188,8 +188,9 @@ struct ioasidfd_access {
  * struct ioasidfd_source_ops - a way of translating: what an IOASID's mode is
  * @mode: IOASID_MODE_*
  * @replay: program every translation of the source into @hwpt, a new page
- *          table of an executor that holds one; all or nothing.  The iopt
- *          lock is held
+ *          table of an executor that holds one, for @idev, the device it is
+ *          made for (whose aperture and reserved regions bound it); all or
+ *          nothing.  The iopt lock is held
  * @check_attach: can @idev join the source's users (at @wire_pasid, or
  *                IOASIDFD_PASID_RID)?  0, -ERANGE for translation the
  *                device's IOMMU cannot reach, -EMEDIUMTYPE for one its
@@ -210,6 +211,10 @@ struct ioasidfd_access {
  *               May be NULL (no)
  * @caps: add mode-specific GET_INFO capabilities; the iopt lock is held.
  *        May be NULL
+ * @parent_prepare: the parent (stage 2) of this nested IOASID is about to
+ *                  remove [@start, @last]: allocate what @parent_zap will
+ *                  need.  Called with the parent's iopt lock held, before
+ *                  its xlate lock; may be NULL
  * @parent_zap: the parent (stage 2) of this nested IOASID removed
  *              [@start, @last]: drop everything derived from it.  Called
  *              with the parent's iopt lock and xlate lock (for writing)
@@ -218,7 +223,8 @@ struct ioasidfd_access {
  */
 struct ioasidfd_source_ops {
 	u32 mode;
-	int (*replay)(struct ioasidfd_iopt *iopt, struct ioasidfd_hwpt *hwpt);
+	int (*replay)(struct ioasidfd_iopt *iopt, struct ioasidfd_hwpt *hwpt,
+		      struct ioasidfd_device *idev);
 	int (*check_attach)(struct ioasidfd_iopt *iopt,
 			    struct ioasidfd_device *idev, u32 wire_pasid);
 	struct page *(*lookup)(struct ioasidfd_iopt *iopt,
@@ -228,6 +234,7 @@ struct ioasidfd_source_ops {
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
+	int (*parent_prepare)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 	void (*parent_zap)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 };
 
@@ -538,6 +545,8 @@ void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
 int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
 			     const struct ioasidfd_source_ops *src, void *priv);
 void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt);
+int ioasidfd_iopt_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
+				 u64 last);
 void ioasidfd_iopt_parent_zap(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 int ioasidfd_iopt_iova_ranges(struct ioasidfd_iopt *iopt,
 			      struct ioasid_iova_range **out);
@@ -557,6 +566,8 @@ struct ioasidfd_ranges {
 int ioasidfd_iopt_usable(struct ioasidfd_iopt *iopt, struct ioasidfd_ranges *rs);
 bool ioasidfd_ranges_cover(const struct ioasidfd_ranges *rs, u64 start,
 			   u64 last);
+int ioasidfd_ranges_device(struct ioasidfd_ranges *rs,
+			   struct ioasidfd_device *idev);
 
 /* pages.c */
 
@@ -595,6 +606,9 @@ int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
 			bool all, int (*confirm)(void *arg, u64 unmapped),
 			void *arg);
 unsigned long ioasidfd_iova_nr_mappings(struct ioasidfd_iopt *iopt);
+const struct ioasidfd_pages *ioasidfd_iova_find(struct ioasidfd_iopt *iopt,
+						u64 iova, unsigned long *index,
+						u64 *last, int *prot);
 struct page *ioasidfd_iova_page(struct ioasidfd_iopt *iopt, u64 iova,
 				u32 rights, u32 *reason);
 
@@ -619,7 +633,8 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		       const struct ioasidfd_pages *p, unsigned long first,
 		       unsigned long npages, int prot);
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
-		       const struct ioasidfd_pages *p, int prot);
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot);
 void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
 		       unsigned long length);
 bool ioasidfd_iopt_programmed(struct ioasidfd_iopt *iopt);

@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasidfd_private.h"
+#include "shadow.h"
 
 atomic_long_t ioasidfd_counters[IOASIDFD_CNT_NR];
 
@@ -26,6 +27,9 @@ MODULE_PARM_DESC(max_per_fd, "Most PASIDs one /dev/ioasid fd may hold, parked on
 unsigned int ioasidfd_max_per_user = 131072;
 module_param_named(max_per_user, ioasidfd_max_per_user, uint, 0644);
 MODULE_PARM_DESC(max_per_user, "Most PASIDs the fds of one user may hold, parked ones included");
+
+module_param_named(shadow_max_records, ioasidfd_shadow_max_records, uint, 0644);
+MODULE_PARM_DESC(shadow_max_records, "Most reverse-map records (runs, guest table pages) the shadow of one nested IOASID keeps; what is past it is not shadowed");
 
 /**
  * ioasidfd_copy_cmd() - read a size-prefixed command struct from userspace

@@ -276,8 +276,26 @@ struct ioasid_info_cap_nested {
  * @iotlb_misses: lookups that walked the guest tables
  * @iotlb_entries: translations cached now
  * @ctx_entries: PASID-entry / CD cache entries now
+ * @shadow_runs: shadow paging (kernel IOMMU API executor): runs of guest
+ *               translations mapped into the IOMMU's page tables, as the
+ *               reverse map records them (0 without such a device)
+ * @shadow_tables: guest table pages the shadow's reverse map records
+ * @shadow_bytes: input bytes the shadow maps
+ * @shadow_huge_2m: 2 MiB-aligned chunks of the shadow that are physically
+ *                  contiguous: the IOMMU maps them with 2 MiB pages
+ * @shadow_skipped_s2: guest pages not shadowed: their guest-physical page
+ *                     is outside stage 2 (a device access there faults)
+ * @shadow_skipped_range: guest pages not shadowed: outside the usable IOVA
+ *                        ranges (the aperture, reserved regions)
+ * @shadow_skipped_access: guest pages not shadowed: no right left with both
+ *                         stages together, or the leaf faults every access
+ * @shadow_skipped_limit: guest pages not shadowed: the record bound
+ *                        (module parameter shadow_max_records) or memory
+ * @shadow_skipped_tables: guest table pages outside stage 2
+ * @shadow_mem: bytes of kernel memory the shadow's reverse map takes
  *
- * Present only for an IOASID in IOASID_MODE_NESTED.
+ * Present only for an IOASID in IOASID_MODE_NESTED.  The skipped counts add
+ * up over every walk of the shadow since the bind.
  */
 struct ioasid_info_cap_nested_ioas {
 	struct ioasid_info_cap_header header;
@@ -287,6 +305,16 @@ struct ioasid_info_cap_nested_ioas {
 	__aligned_u64 iotlb_misses;
 	__u32 iotlb_entries;
 	__u32 ctx_entries;
+	__aligned_u64 shadow_runs;
+	__aligned_u64 shadow_tables;
+	__aligned_u64 shadow_bytes;
+	__aligned_u64 shadow_huge_2m;
+	__aligned_u64 shadow_skipped_s2;
+	__aligned_u64 shadow_skipped_range;
+	__aligned_u64 shadow_skipped_access;
+	__aligned_u64 shadow_skipped_limit;
+	__aligned_u64 shadow_skipped_tables;
+	__aligned_u64 shadow_mem;
 };
 
 /* IOASID states */
