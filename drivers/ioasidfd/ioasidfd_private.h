@@ -62,6 +62,7 @@
 struct iommu_domain;
 struct iommu_group;
 struct iommu_iotlb_gather;
+struct mm_struct;
 struct page;
 struct seq_file;
 
@@ -206,6 +207,13 @@ struct ioasidfd_access {
  * @release: free the source's state; the IOASID is going away and nothing
  *           uses the iopt any more
  * @info: fill in the mode-specific fields of GET_INFO; the iopt lock is held
+ * @access: one access of a walking executor, done by the source itself
+ *          (translation and copy), without any lock held: for sources whose
+ *          translation sleeps (an mm: I/O page faults).  Return as
+ *          ioasidfd_iopt_access(); may be NULL (then @lookup is used)
+ * @replay_xlate: @replay runs with the xlate lock held for writing, and the
+ *                new page table joins the IOASID's list in the same hold
+ *                (an MMU notifier's zaps must never miss it)
  * @stream_wide: does a RID attachment take the requests of every PASID of
  *               the stream too (an SMMUv3 STE: the SubstreamID selects a CD)?
  *               May be NULL (no)
@@ -232,6 +240,8 @@ struct ioasidfd_source_ops {
 	void (*wipe)(struct ioasidfd_iopt *iopt);
 	void (*release)(struct ioasidfd_iopt *iopt);
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
+	bool (*access)(struct ioasidfd_iopt *iopt, struct ioasidfd_access *acc);
+	bool replay_xlate;
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
 	int (*parent_prepare)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
@@ -309,8 +319,10 @@ struct ioasidfd_pfn_run {
  * @hwpt_alloc: allocate an empty page table that @idev can attach to
  * @hwpt_free: free a page table no attachment uses
  * @map: map @nr runs of physical memory, contiguous in IOVA from @iova, with
- *       IOMMU_* @prot; all or nothing, the IOTLB in sync on return.  May
- *       allocate.  Programmed executors only
+ *       IOMMU_* @prot; all or nothing, the IOTLB in sync on return.
+ *       Allocates with @gfp: GFP_KERNEL, or GFP_ATOMIC under an xlate lock
+ *       (an mm mirror maps under the lock its MMU notifier takes).
+ *       Programmed executors only
  * @unmap: unmap [@iova, @iova + @length), collecting the IOTLB flush in
  *         @gather; never allocates.  Programmed executors only
  * @flush: complete the IOTLB flushes collected in @gather: afterwards no
@@ -333,7 +345,8 @@ struct ioasidfd_exec_ops {
 	struct ioasidfd_hwpt *(*hwpt_alloc)(struct ioasidfd_device *idev);
 	void (*hwpt_free)(struct ioasidfd_hwpt *hwpt);
 	int (*map)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		   const struct ioasidfd_pfn_run *runs, unsigned int nr, int prot);
+		   const struct ioasidfd_pfn_run *runs, unsigned int nr, int prot,
+		   gfp_t gfp);
 	void (*unmap)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		      unsigned long length, struct iommu_iotlb_gather *gather);
 	void (*flush)(struct ioasidfd_hwpt *hwpt,
@@ -624,6 +637,16 @@ int ioasidfd_nested_bind_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_nested_invalidate_ioctl(struct ioasidfd_ucmd *ucmd);
 void ioasidfd_nested_info(struct ioasidfd_caps *caps);
 
+/* sva.c: the process address space source */
+extern const struct ioasidfd_source_ops ioasidfd_sva_source;
+int ioasidfd_sva_bind(struct ioasidfd_ioas *ioas, struct mm_struct *mm);
+int ioasidfd_sva_unbind(struct ioasidfd_ioas *ioas);
+int ioasidfd_sva_prefault(struct ioasidfd_ioas *ioas, u64 va, u64 length,
+			  bool write, u64 *mapped, u64 *skipped);
+int ioasidfd_sva_bind_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_sva_prefault_ioctl(struct ioasidfd_ucmd *ucmd);
+void ioasidfd_sva_init(void);
+
 /* hwpt.c */
 int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach);
 void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt);
@@ -632,10 +655,17 @@ void ioasidfd_hwpt_prune(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		       const struct ioasidfd_pages *p, unsigned long first,
 		       unsigned long npages, int prot);
+int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
+				   unsigned long iova,
+				   const struct ioasidfd_pfn_run *runs,
+				   unsigned int nr, int prot,
+				   struct ioasidfd_hwpt *only);
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 		       const struct ioasidfd_pages *p, unsigned long first,
 		       unsigned long npages, int prot);
 void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       unsigned long length);
+void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		       unsigned long length);
 bool ioasidfd_iopt_programmed(struct ioasidfd_iopt *iopt);
 

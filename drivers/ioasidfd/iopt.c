@@ -383,6 +383,11 @@ bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
 	struct page *page;
 	void *va;
 
+	const struct ioasidfd_source_ops *src = READ_ONCE(iopt->src);
+
+	/* A source whose translation sleeps does it all itself */
+	if (src && src->access)
+		return src->access(iopt, acc);
 	memset(&acc->fault, 0, sizeof(acc->fault));
 	if (parent)
 		down_read(&parent->xlate);

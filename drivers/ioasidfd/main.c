@@ -197,6 +197,10 @@ static const struct ioasidfd_op ioasidfd_ops[] = {
 	IOASIDFD_CTX_OP(IOASID_CMD_NESTED_INVALIDATE,
 			ioasidfd_nested_invalidate_ioctl,
 			struct ioasid_nested_invalidate, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_SVA_BIND, ioasidfd_sva_bind_ioctl,
+			struct ioasid_sva_bind, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_SVA_PREFAULT, ioasidfd_sva_prefault_ioctl,
+			struct ioasid_sva_prefault, out_skipped),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,
@@ -300,6 +304,7 @@ static int __init ioasidfd_init(void)
 	int rc;
 
 	ioasidfd_xlate_lockdep_prime();
+	ioasidfd_sva_init();
 	rc = ioasidfd_ioas_init();
 	if (rc)
 		return rc;
