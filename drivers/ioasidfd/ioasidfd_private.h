@@ -98,6 +98,8 @@ struct ioasidfd_user {
  *        IOASIDs for lookups, parked ones included
  * @nr_ioas: PASIDs this context holds, live and parked, for the per-fd quota
  * @user: per-user accounting, shared with the user's other contexts
+ * @label: the owner of a kernel-owned context (ioasidfd_kctx_create()), for
+ *         debugfs; empty for the context of a /dev/ioasid fd
  */
 struct ioasidfd_ctx {
 	refcount_t users;
@@ -105,6 +107,7 @@ struct ioasidfd_ctx {
 	struct list_head live;
 	atomic_t nr_ioas;
 	struct ioasidfd_user *user;
+	char label[32];
 };
 
 /* ioasidfd_ioas::flags bits */
