@@ -199,6 +199,27 @@ struct ioasidfd_test_hooks {
 	void (*fault_report)(void);
 };
 
+/**
+ * struct ioasidfd_test_walk_rec - a leaf ioasidfd_test_walk_mm() found
+ * @va: first virtual address of the leaf
+ * @size: its size
+ * @pa: the physical address of @va
+ * @perm: bit 0 read, bit 1 write, as a user-level request gets them
+ * @level: the format's level of the leaf
+ */
+struct ioasidfd_test_walk_rec {
+	u64 va;
+	u64 size;
+	u64 pa;
+	u32 perm;
+	u32 level;
+};
+
+struct mm_struct;
+int ioasidfd_test_walk_mm(struct mm_struct *mm, u64 va, u64 len,
+			  struct ioasidfd_test_walk_rec *recs, unsigned int max,
+			  unsigned int *nr, u32 *format);
+
 int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks);
 void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks);
 
