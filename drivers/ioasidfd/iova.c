@@ -132,26 +132,35 @@ err_unmap:
 	return rc;
 }
 
-/* Every mapping must lie inside the device's aperture, off its reserved regions. */
+/*
+ * Every mapping must lie inside the device's aperture, off its reserved
+ * regions: the lowest start and the highest end of the tree for the one,
+ * an interval lookup per region for the other, whatever the number of
+ * mappings.
+ */
 static int ioasidfd_iova_check_attach(struct ioasidfd_iopt *iopt,
 				      struct ioasidfd_device *idev,
 				      u32 wire_pasid)
 {
 	struct ioasidfd_iova *iv = iopt->src_priv;
-	struct ioasidfd_area *area;
+	struct ioasidfd_area *first, *top;
+	struct rb_node *leftmost;
 	unsigned int i;
 
 	lockdep_assert_held(&iopt->lock);
-	for (area = ioasidfd_area_it_iter_first(&iv->areas, 0, U64_MAX); area;
-	     area = ioasidfd_area_it_iter_next(area, 0, U64_MAX)) {
-		if (area->start < idev->aperture.start ||
-		    area->last > idev->aperture.last)
+	leftmost = rb_first_cached(&iv->areas);
+	if (!leftmost)
+		return 0;
+	first = rb_entry(leftmost, struct ioasidfd_area, node);
+	top = rb_entry(iv->areas.rb_root.rb_node, struct ioasidfd_area, node);
+	/* The root's subtree_last is the highest last IOVA of all */
+	if (first->start < idev->aperture.start ||
+	    top->subtree_last > idev->aperture.last)
+		return -ERANGE;
+	for (i = 0; i < idev->nr_resv; i++)
+		if (ioasidfd_area_it_iter_first(&iv->areas, idev->resv[i].start,
+						idev->resv[i].last))
 			return -ERANGE;
-		for (i = 0; i < idev->nr_resv; i++)
-			if (area->start <= idev->resv[i].last &&
-			    area->last >= idev->resv[i].start)
-				return -ERANGE;
-	}
 	return 0;
 }
 
