@@ -214,6 +214,9 @@ struct ioasidfd_access {
  *          (translation and copy), without any lock held: for sources whose
  *          translation sleeps (an mm: I/O page faults).  Return as
  *          ioasidfd_iopt_access(); may be NULL (then @lookup is used)
+ * @fdinfo: append " key:value" figures of the source to the IOASID's
+ *          fdinfo line; under rcu_read_lock(), without the iopt lock (the
+ *          source frees its state after a grace period).  May be NULL
  * @replay_xlate: @replay runs with the xlate lock held for writing, and the
  *                new page table joins the IOASID's list in the same hold
  *                (an MMU notifier's zaps must never miss it)
@@ -244,6 +247,7 @@ struct ioasidfd_source_ops {
 	void (*release)(struct ioasidfd_iopt *iopt);
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
 	bool (*access)(struct ioasidfd_iopt *iopt, struct ioasidfd_access *acc);
+	void (*fdinfo)(struct ioasidfd_iopt *iopt, struct seq_file *m);
 	bool replay_xlate;
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);

@@ -50,6 +50,7 @@
 
 #include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -138,6 +139,9 @@ struct ioasidfd_cd_entry {
  *          executor) translate with, made by their first replay; NULL while
  *          only walking executors use the IOASID.  Protected by the
  *          parent's iopt lock (see shadow.c)
+ * @fd_runs: the shadow's runs, for fdinfo (read without locks)
+ * @fd_mem: the memory of its reverse map, for fdinfo
+ * @rcu: freed after a grace period: fdinfo reads @fd_runs, @fd_mem
  *
  * @vtd, @ste, @raw and @dead change with the xlate lock held for writing.
  */
@@ -161,6 +165,9 @@ struct ioasidfd_nested {
 	u64 hits;
 	u64 misses;
 	struct ioasidfd_shadow *shadow;
+	u64 fd_runs;
+	u64 fd_mem;
+	struct rcu_head rcu;
 };
 
 static struct ioasidfd_nested *ioasidfd_nested(struct ioasidfd_iopt *iopt)
@@ -644,6 +651,16 @@ static unsigned int ioasidfd_xa_count(struct xarray *xa)
 	return n;
 }
 
+/* The shadow's figures for fdinfo; the parent's lock is held. */
+static void ioasidfd_nested_fd_stats(struct ioasidfd_nested *n)
+{
+	struct ioasidfd_shadow_stats st;
+
+	ioasidfd_shadow_get_stats(n->shadow, &st);
+	WRITE_ONCE(n->fd_runs, st.runs);
+	WRITE_ONCE(n->fd_mem, n->shadow ? st.bytes : 0);
+}
+
 /* Nothing translates any more; the caches go.  The iopt lock is held. */
 static void ioasidfd_nested_wipe(struct ioasidfd_iopt *iopt)
 {
@@ -661,6 +678,7 @@ static void ioasidfd_nested_wipe(struct ioasidfd_iopt *iopt)
 	up_write(&iopt->xlate);
 	ioasidfd_shadow_free(n->shadow);
 	n->shadow = NULL;
+	ioasidfd_nested_fd_stats(n);
 	/*
 	 * The parent may go now (it is no longer a stage 2 in use), but stays
 	 * in memory, and its iopt with it, until this IOASID releases it.
@@ -678,10 +696,10 @@ static void ioasidfd_nested_release(struct ioasidfd_iopt *iopt)
 
 	WARN_ON(!n->dead || !list_empty(&iopt->child_item));
 	WRITE_ONCE(iopt->parent, NULL);
-	iopt->src_priv = NULL;
+	WRITE_ONCE(iopt->src_priv, NULL);
 	ioasidfd_ioas_put(n->parent);
 	xa_destroy(&n->ctxs);
-	kfree(n);
+	kfree_rcu(n, rcu);
 }
 
 /*
@@ -784,6 +802,7 @@ static int ioasidfd_nested_shadow_sync(struct ioasidfd_iopt *iopt,
 	ioasidfd_nested_rid_src(n, &s2, &scratch, &src);
 	rc = ioasidfd_shadow_sync(iopt, n->shadow, &src, &rs, start, last);
 	kfree(rs.r);
+	ioasidfd_nested_fd_stats(n);
 	return rc;
 }
 
@@ -831,6 +850,7 @@ static void ioasidfd_nested_parent_zap(struct ioasidfd_iopt *iopt, u64 start,
 	if (n->shadow)
 		ioasidfd_shadow_parent_zap(iopt, n->shadow, start, last);
 	up_write(&iopt->xlate);
+	ioasidfd_nested_fd_stats(n);
 }
 
 static int ioasidfd_nested_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
@@ -876,7 +896,19 @@ static void ioasidfd_nested_caps(struct ioasidfd_iopt *iopt,
 	cap->shadow_mem = st.bytes;
 }
 
+static void ioasidfd_nested_fdinfo(struct ioasidfd_iopt *iopt,
+				   struct seq_file *m)
+{
+	struct ioasidfd_nested *n = READ_ONCE(iopt->src_priv);
+
+	if (n)
+		seq_printf(m, " parent:%u format:%u shadow_runs:%llu shadow_mem:%llu",
+			   n->parent->pasid, n->format, READ_ONCE(n->fd_runs),
+			   READ_ONCE(n->fd_mem));
+}
+
 const struct ioasidfd_source_ops ioasidfd_nested_source = {
+	.fdinfo = ioasidfd_nested_fdinfo,
 	.mode = IOASID_MODE_NESTED,
 	.replay = ioasidfd_nested_replay,
 	.check_attach = ioasidfd_nested_check_attach,

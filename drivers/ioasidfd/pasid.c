@@ -129,16 +129,6 @@ static bool ioasidfd_pasid_purge(u32 min, u32 max)
 	return purged;
 }
 
-/**
- * ioasidfd_pasid_alloc() - claim a PASID
- * @min: lowest acceptable PASID
- * @max: highest acceptable PASID
- *
- * The PASID is reserved: lookups find nothing there until
- * ioasidfd_pasid_publish().
- *
- * Return: a PASID in [@min, @max] now held by the module, or 0.
- */
 /* A pooled PASID in [min, max], now reserved for the caller; or 0. */
 static u32 ioasidfd_pasid_from_pool(u32 min, u32 max)
 {
@@ -191,6 +181,16 @@ static void ioasidfd_pasid_pool_work_fn(struct work_struct *work)
 	ioasidfd_pasid_pool_drain();
 }
 
+/**
+ * ioasidfd_pasid_alloc() - claim a PASID
+ * @min: lowest acceptable PASID
+ * @max: highest acceptable PASID
+ *
+ * The PASID is reserved: lookups find nothing there until
+ * ioasidfd_pasid_publish().
+ *
+ * Return: a PASID in [@min, @max] now held by the module, or 0.
+ */
 u32 ioasidfd_pasid_alloc(u32 min, u32 max)
 {
 	bool purged = false;
