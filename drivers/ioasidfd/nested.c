@@ -743,6 +743,7 @@ static void ioasidfd_nested_rid_src(struct ioasidfd_nested *n,
 
 	src->kind = IOASIDFD_SHADOW_NONE;
 	src->s2 = s2;
+	src->nr_ctx = 0;
 	if (n->dead)
 		return;
 	if (n->format == IOASID_NESTED_FMT_VTD_FS) {
@@ -764,6 +765,11 @@ static void ioasidfd_nested_rid_src(struct ioasidfd_nested *n,
 	cd = ioasidfd_nested_cd(n, s2, &acc, scratch);
 	if (!cd)
 		return;		/* terminated or a bad CD: nothing translates */
+	/* The shadow hangs on CD 0 (and its L1CD) in guest memory too */
+	if (!cd->bypass)
+		ioasidfd_smmu_cd_pages(&n->ste, s2, cd->index,
+				       &ioasidfd_nested_sw_caps, src->ctx_gpa,
+				       &src->nr_ctx);
 	if (cd->bypass) {
 		src->kind = IOASIDFD_SHADOW_BYPASS;
 	} else {

@@ -614,6 +614,7 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 	struct ioasidfd_shadow_run *run, *tmp, *o;
 	struct ioasidfd_shadow_table *t, *tnext;
 	unsigned long records;
+	unsigned int i;
 	LIST_HEAD(dead);
 	int rc;
 
@@ -632,6 +633,9 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 	b.budget = records < ioasidfd_shadow_max_records ?
 		   ioasidfd_shadow_max_records - records : 0;
 
+	/* The context the walk hangs on: its pages translate everything */
+	for (i = 0; i < src->nr_ctx && !b.err; i++)
+		ioasidfd_shadow_table_fn(&b, src->ctx_gpa[i], 0, U64_MAX, 0);
 	if (src->kind == IOASIDFD_SHADOW_S1)
 		ioasidfd_s1_walk_range_ex(src->cfg, src->s2, start, last, 0,
 					  &ioasidfd_shadow_visit, &b);
