@@ -211,6 +211,53 @@ static void ioasidfd_nested_flush(struct ioasidfd_iopt *iopt,
 	ioasidfd_nested_ctx_flush(n);
 }
 
+/* Most hash probes a range invalidation makes instead of a full scan. */
+#define IOASIDFD_NESTED_TLB_PROBES	256
+
+/*
+ * A range invalidation of a few pages: probes the hash at each cached leaf
+ * size's aligned bases in the range.  False, having done nothing, when a
+ * scan of every entry is cheaper.  Under n->lock.
+ */
+static bool ioasidfd_nested_tlb_probe(struct ioasidfd_nested *n,
+				      const struct ioasidfd_inv *inv)
+{
+	u64 sizes = n->sizes, probes = 0, size, base;
+	struct ioasidfd_tlb_entry *e;
+	struct hlist_node *tmp;
+
+	if (inv->op != IOASIDFD_INV_S1_RANGE)
+		return false;
+	while (sizes) {
+		size = sizes & -sizes;
+		sizes &= sizes - 1;
+		probes += (((inv->last & ~(size - 1)) -
+			    (inv->start & ~(size - 1))) >> __ffs64(size)) + 1;
+		if (probes > IOASIDFD_NESTED_TLB_PROBES || probes > n->nr_tlb)
+			return false;
+	}
+	for (sizes = n->sizes; sizes; sizes &= sizes - 1) {
+		size = sizes & -sizes;
+		for (base = inv->start & ~(size - 1);; base += size) {
+			hash_for_each_possible_safe(n->tlb, e, tmp, node,
+						    ioasidfd_tlb_hash(base, size)) {
+				if (e->leaf.size != size || e->leaf.iova != base ||
+				    !ioasidfd_inv_matches(inv, e->pasid, e->tag,
+							  e->leaf.global,
+							  e->leaf.iova,
+							  e->leaf.size))
+					continue;
+				hash_del(&e->node);
+				kfree(e);
+				n->nr_tlb--;
+			}
+			if (base >= (inv->last & ~(size - 1)))
+				break;
+		}
+	}
+	return true;
+}
+
 /* Drops the IOTLB entries an invalidation covers; xlate held for writing. */
 static void ioasidfd_nested_tlb_inv(struct ioasidfd_nested *n,
 				    const struct ioasidfd_inv *inv)
@@ -220,6 +267,10 @@ static void ioasidfd_nested_tlb_inv(struct ioasidfd_nested *n,
 	int bkt;
 
 	spin_lock(&n->lock);
+	if (!n->nr_tlb || ioasidfd_nested_tlb_probe(n, inv)) {
+		spin_unlock(&n->lock);
+		return;
+	}
 	hash_for_each_safe(n->tlb, bkt, tmp, e, node) {
 		if (!ioasidfd_inv_matches(inv, e->pasid, e->tag, e->leaf.global,
 					  e->leaf.iova, e->leaf.size))
@@ -702,6 +753,10 @@ static void ioasidfd_nested_release(struct ioasidfd_iopt *iopt)
 	kfree_rcu(n, rcu);
 }
 
+static int ioasidfd_nested_shadow_sync(struct ioasidfd_iopt *iopt,
+				       struct ioasidfd_device *idev, u64 start,
+				       u64 last);
+
 /*
  * Which devices can run it: executors whose walkers take the format; an
  * SMMUv3 STE is one stream, so it is attached at RID only.
@@ -718,10 +773,17 @@ static int ioasidfd_nested_check_attach(struct ioasidfd_iopt *iopt,
 	if (n->format == IOASID_NESTED_FMT_SMMUV3 &&
 	    wire_pasid != IOASIDFD_PASID_RID)
 		return -EMEDIUMTYPE;
-	/* A shadow made for other devices must fit this one's IOMMU. */
+	/*
+	 * A shadow made for other devices must fit this one's IOMMU.  One
+	 * kept while no device was attached followed the guest's tables
+	 * without any device's bounds: it is walked again within this one's
+	 * (no translation changes: nothing uses it).
+	 */
 	if (!idev->exec->walks && n->shadow) {
 		mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
 		rc = ioasidfd_shadow_check(n->shadow, idev);
+		if (rc == -ERANGE && !iopt->nr_attach)
+			rc = ioasidfd_nested_shadow_sync(iopt, idev, 0, U64_MAX);
 		mutex_unlock(&iopt->parent->lock);
 	}
 	return rc;
@@ -924,6 +986,7 @@ const struct ioasidfd_source_ops ioasidfd_nested_source = {
 	.stream_wide = ioasidfd_nested_stream_wide,
 	.caps = ioasidfd_nested_caps,
 	.parent_prepare = ioasidfd_nested_parent_prepare,
+	.explains_faults = true,
 	.parent_zap = ioasidfd_nested_parent_zap,
 };
 
@@ -1208,13 +1271,23 @@ static void ioasidfd_nested_note(struct ioasidfd_nested *n,
 				 struct ioasidfd_nested_dirty *d)
 {
 	bool vtd = n->format == IOASID_NESTED_FMT_VTD_FS;
+	const struct ioasidfd_vtd_ctx *cached;
 	u64 start = 0, last = U64_MAX;
+	u16 did = 0;
 
 	if (!n->shadow || inv->op == IOASIDFD_INV_NOP)
 		return;
 	if (inv->op == IOASIDFD_INV_CTX || inv->op == IOASIDFD_INV_CTX_ALL) {
+		/*
+		 * The shadow was built from the PASID entry the PASID cache
+		 * held, so a PASID-cache invalidation selects it by that DID.
+		 */
+		if (vtd) {
+			cached = xa_load(&n->ctxs, IOASIDFD_NESTED_RID_PASID);
+			did = cached ? cached->did : n->vtd.did;
+		}
 		if (!ioasidfd_inv_matches_ctx(inv, IOASIDFD_NESTED_RID_PASID,
-					      vtd ? n->vtd.did : 0))
+					      did))
 			return;
 	} else if (vtd && (inv->flags & IOASIDFD_INV_MATCH_PASID) &&
 		   inv->pasid != IOASIDFD_NESTED_RID_PASID) {
@@ -1288,8 +1361,9 @@ int ioasidfd_nested_invalidate(struct ioasidfd_ioas *ioas, const void *entries,
 			rc = -EINVAL;
 			break;
 		}
-		ioasidfd_nested_apply(n, &inv);
+		/* Noted first: a context entry is matched by its cached DID. */
 		ioasidfd_nested_note(n, &inv, &dirty);
+		ioasidfd_nested_apply(n, &inv);
 	}
 	*done = i;
 	up_write(&iopt->xlate);
