@@ -20,7 +20,7 @@ struct ioasidfd_shadow;
  * @runs: shadowed runs (reverse-map records)
  * @tables: guest table pages recorded
  * @mapped_bytes: input bytes mapped into the page tables
- * @huge_2m: 2 MiB-aligned chunks of the runs pushed whose host pages are
+ * @huge_2m: 2 MiB-aligned chunks of the runs now whose host pages are
  *           physically contiguous and aligned: what the IOMMU can map with
  *           2 MiB pages
  * @skipped_s2: guest pages left unmapped: their guest-physical page is
