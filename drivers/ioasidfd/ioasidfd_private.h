@@ -229,6 +229,9 @@ struct ioasidfd_access {
  *                  remove [@start, @last]: allocate what @parent_zap will
  *                  need.  Called with the parent's iopt lock held, before
  *                  its xlate lock; may be NULL
+ * @explains_faults: @lookup can say why a programmed executor's request
+ *                   failed (its IOMMU runs a shadow and sees one stage):
+ *                   ioasidfd_iopt_explain_fault()
  * @parent_zap: the parent (stage 2) of this nested IOASID removed
  *              [@start, @last]: drop everything derived from it.  Called
  *              with the parent's iopt lock and xlate lock (for writing)
@@ -252,6 +255,7 @@ struct ioasidfd_source_ops {
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
 	int (*parent_prepare)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
+	bool explains_faults;
 	void (*parent_zap)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 };
 
@@ -575,6 +579,8 @@ int ioasidfd_iopt_check_attach(struct ioasidfd_iopt *iopt,
 bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
 			  struct ioasidfd_access *acc);
 bool ioasidfd_iopt_stream_wide(struct ioasidfd_iopt *iopt);
+void ioasidfd_iopt_explain_fault(struct ioasidfd_iopt *iopt,
+				 struct ioasid_fault *fault);
 
 /* A growable array of sorted, disjoint inclusive ranges. */
 struct ioasidfd_ranges {
