@@ -1023,16 +1023,33 @@ TEST_F_TIMEOUT(shadow, s2_unmap_root, 60)
  * data page nor a table page that stage 2 lost stays reachable"; the CD
  * is read through stage 2 like a table (the header), so the device must
  * fault at once, as the software walker does.  VT-d: the PASID entry is
- * the VMM's, not in guest memory.
+ * the bind's, held by value (as the PASID cache holds it), not read from
+ * guest memory: a stage-2 UNMAP of a page that is neither table nor data
+ * (where a guest keeps its PASID table) changes nothing.
  */
 TEST_F_TIMEOUT(shadow, s2_unmap_cd, 60)
 {
 	struct gmem_override ov;
 	struct nenv *e = &self->e;
 	struct ninv b;
+	uint64_t pt, runs;
 
-	if (is_vtd(self))
-		SKIP(return, "the VT-d PASID entry is not in guest memory");
+	if (is_vtd(self)) {
+		map_page(_metadata, self, GVA(0), P(1));
+		pt = gmem_alloc_page(&e->g);
+		ASSERT_NE(GMEM_NONE, pt);
+		ov.gpa = pt;
+		ov.rights = MAP_RW;
+		start_ov(_metadata, self, &ov, 1);
+		write_ok(_metadata, self, GVA(0), P(1));
+		runs = ioas_cap(_metadata, self).shadow_runs;
+		ASSERT_EQ(0, sw_unmap(e->t.fd, e->parent, pt, PAGE));
+		EXPECT_EQ(runs, ioas_cap(_metadata, self).shadow_runs);
+		write_ok(_metadata, self, GVA(0), P(1));
+		inv_everything(_metadata, self);
+		write_ok(_metadata, self, GVA(0), P(1));
+		return;
+	}
 	map_page(_metadata, self, GVA(0), P(1));
 	ov.gpa = e->cdt.base & ~(PAGE - 1);
 	ov.rights = MAP_RW;
@@ -1669,17 +1686,25 @@ TEST_F_TIMEOUT(shadow, fault_record_stage, 60)
 	struct gmem_override ov = { P(2), IOASID_MAP_READ };
 	uint64_t *leaf;
 
-	if (!self->records)
-		SKIP(return, "this IOMMU reports no faults to the module (VT-d on 6.1)");
+	/*
+	 * VT-d on 6.1 only logs its faults (dmar_fault() reports to no
+	 * domain handler): the DMAs must still fail, and no record come.
+	 */
 	leaf = map_page(_metadata, self, GVA(0), P(1));
 	*leaf = leaf_rw(self, P(1), false);
 	map_page(_metadata, self, GVA(1), P(2));
 	start_ov(_metadata, self, &ov, 1);
 	WRITE_FAULTS(GVA(0), REC_PERM, P(1));
-	EXPECT_EQ(1, self->rec.stage);
+	if (self->records) {
+		EXPECT_EQ(1, self->rec.stage);
+		/* the leaf: VT-d's PT is level 1, VMSAv8's level 3 */
+		EXPECT_EQ(is_vtd(self) ? 1 : 3, self->rec.level);
+	}
 	WRITE_FAULTS(GVA(1), REC_PERM, P(2));
-	EXPECT_EQ(2, self->rec.stage);
-	EXPECT_EQ(P(2), self->rec.stage2_addr);
+	if (self->records) {
+		EXPECT_EQ(2, self->rec.stage);
+		EXPECT_EQ(P(2), self->rec.stage2_addr);
+	}
 }
 
 /*
