@@ -26,6 +26,12 @@
  *              canaries in the pages taken away (reachable through a
  *              second mapping of a memfd) that no DMA may overwrite.
  *
+ * QEMU 7.2 checks an access against a cached IOTLB entry without raising a
+ * fault when the right is missing: a device write to a page whose read-only
+ * translation a read just cached is dropped silently (memory unchanged, no
+ * fault counted).  So every "write refused" check on a page runs before any
+ * read of it since its last invalidation.
+ *
  * Every test ends with the object counters back where they were and a clean
  * kernel log (tctx_teardown()).
  */
