@@ -45,6 +45,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE	0x100000
@@ -215,6 +216,17 @@ static bool queue_empty(int qfd)
 
 #define KID_PAGES	8
 
+/* A kid told to exec runs this program again, which then only sleeps. */
+#define SLEEPER_ENV	"SVA54_SLEEPER"
+
+static void __attribute__((constructor)) sleeper(void)
+{
+	if (getenv(SLEEPER_ENV)) {
+		sleep(60);
+		_exit(0);
+	}
+}
+
 struct kid_cmd {
 	char op;		/* 'c' check, 'w' write, 'q' quit, 'p' ping */
 	uint32_t seed;
@@ -246,6 +258,13 @@ static void kid_loop(int cmd, int rep, uint8_t *buf)
 			break;
 		case 'q':
 			_exit(0);
+		case 'x': {
+			char *argv[] = { "54_sva-sleeper", NULL };
+			char *envp[] = { SLEEPER_ENV "=1", NULL };
+
+			execve("/proc/self/exe", argv, envp);
+			_exit(4);
+		}
 		default:
 			r = 'y';
 			break;
@@ -304,7 +323,7 @@ static char kid_do(struct kid *k, char op, uint32_t page, uint32_t seed,
 
 	if (write(k->cmd, &c, sizeof(c)) != sizeof(c))
 		return 0;
-	if (op == 'q')
+	if (op == 'q' || op == 'x')
 		return 'y';
 	if (read(k->rep, &r, 1) != 1)
 		return 0;
@@ -668,6 +687,138 @@ TEST_F(sw, prefault_without_mirror)
 				  NULL, NULL));
 }
 
+struct uffd_job {
+	int uffd;
+	uint32_t seed;
+	int events;
+	uint64_t addr[2];
+	uint64_t flags[2];
+	uint8_t *src;
+};
+
+/* Resolves two missing-page faults with pages of the job's pattern. */
+static void *uffd_handler(void *arg)
+{
+	struct uffd_job *j = arg;
+	struct uffd_msg msg;
+	struct pollfd p = { .fd = j->uffd, .events = POLLIN };
+
+	while (j->events < 2 && poll(&p, 1, 5000) == 1) {
+		struct uffdio_copy copy = { .len = PG };
+
+		if (read(j->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			break;
+		j->addr[j->events] = msg.arg.pagefault.address;
+		j->flags[j->events] = msg.arg.pagefault.flags;
+		fill(j->src, PG, j->seed + j->events);
+		copy.dst = msg.arg.pagefault.address & ~(PG - 1);
+		copy.src = (uintptr_t)j->src;
+		if (ioctl(j->uffd, UFFDIO_COPY, &copy))
+			break;
+		j->events++;
+	}
+	return NULL;
+}
+
+/* userfaultfd: the device's access waits for the handler, as the CPU's would. */
+TEST_F(sw, userfaultfd_missing_pages)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffd_job j = { .seed = seed_next() };
+	uint8_t *m = map_anon(2 * PG), data[256];
+	struct ioasid_test_dma d;
+	pthread_t th;
+
+	ASSERT_NE(NULL, m);
+	j.src = map_anon(PG);
+	ASSERT_NE(NULL, j.src);
+	j.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (j.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(j.uffd, UFFDIO_API, &api));
+	reg.range.start = (uintptr_t)m;
+	reg.range.len = 2 * PG;
+	ASSERT_EQ(0, ioctl(j.uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, pthread_create(&th, NULL, uffd_handler, &j));
+
+	/* a read of a missing page: the handler's page */
+	ASSERT_EQ(0, swd(self, false, m + 100, data, sizeof(data), &d));
+	ASSERT_EQ(IOASID_TEST_DMA_OK, d.out_status);
+	ASSERT_EQ(0, memcmp(data, m + 100, sizeof(data)));
+	ASSERT_TRUE(same(m, PG, j.seed));
+	/* a write: a write fault, then the device's bytes over the handler's */
+	fill(data, sizeof(data), j.seed + 7);
+	ASSERT_EQ(0, swd(self, true, m + PG + 8, data, sizeof(data), &d));
+	ASSERT_EQ(IOASID_TEST_DMA_OK, d.out_status);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(2, j.events);
+	ASSERT_EQ((uintptr_t)m, j.addr[0] & ~(PG - 1));
+	ASSERT_EQ(0, j.flags[0] & UFFD_PAGEFAULT_FLAG_WRITE);
+	ASSERT_EQ((uintptr_t)m + PG, j.addr[1] & ~(PG - 1));
+	ASSERT_NE(0, j.flags[1] & UFFD_PAGEFAULT_FLAG_WRITE);
+	ASSERT_TRUE(same(m + PG + 8, sizeof(data), j.seed + 7));
+	ASSERT_EQ(pat(j.seed + 1, 0), m[PG]);
+	close(j.uffd);
+	ASSERT_TRUE(queue_empty(self->qfd));
+}
+
+struct rec_job {
+	int dev;
+	uint32_t pasid;
+	uint8_t *va;
+	uint8_t data[64];
+	struct ioasid_test_dma d;
+	int rc;
+};
+
+static void *recoverable_dma(void *arg)
+{
+	struct rec_job *j = arg;
+
+	memset(&j->d, 0, sizeof(j->d));
+	j->d.timeout_ms = 5000;
+	j->rc = sw_dma(j->dev, j->pasid, IOASID_TEST_DMA_WRITE |
+		       IOASID_TEST_DMA_RECOVERABLE, (uintptr_t)j->va, j->data,
+		       sizeof(j->data), &j->d);
+	return NULL;
+}
+
+/* A recoverable fault on a hole: map it, answer RETRY, the write lands. */
+TEST_F(sw, recoverable_fault_then_map)
+{
+	struct rec_job j = { .dev = self->dev, .pasid = self->pasid };
+	uint32_t seed = seed_next();
+	struct ioasid_fault f;
+	uint8_t *fence = mmap(NULL, 3 * PG, PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *hole, *p;
+	pthread_t th;
+
+	/* a one-page hole between two mappings: the thread's stack cannot take it */
+	ASSERT_NE(MAP_FAILED, fence);
+	hole = fence + PG;
+	ASSERT_EQ(0, munmap(hole, PG));
+	j.va = hole + 8;
+	fill(j.data, sizeof(j.data), seed);
+	ASSERT_EQ(0, pthread_create(&th, NULL, recoverable_dma, &j));
+	ASSERT_EQ(0, read_record(self->qfd, &f));
+	EXPECT_EQ(IOASID_FAULT_RECOVERABLE | IOASID_FAULT_WRITE |
+		  IOASID_FAULT_PASID_VALID, f.flags);
+	EXPECT_EQ(IOASID_FAULT_REASON_UNMAPPED, f.reason);
+	EXPECT_EQ((uintptr_t)hole, f.addr);
+	p = mmap(hole, PG, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	ASSERT_EQ(hole, p);
+	ASSERT_EQ(0, sw_respond(self->qfd, f.id, IOASID_FAULT_RESP_RETRY));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, j.rc);
+	ASSERT_EQ(IOASID_TEST_DMA_OK, j.d.out_status);
+	ASSERT_EQ(1, j.d.out_retries);
+	ASSERT_TRUE(same(hole + 8, sizeof(j.data), seed));
+	ASSERT_TRUE(queue_empty(self->qfd));
+}
+
 /* ------------------------------------------------------------------------
  * edu fixture: an edu device at RID of an IOASID bound to our own mm, and
  * a staging page (prefaulted for writing) to load and read the device buffer
@@ -902,6 +1053,39 @@ TEST_F_TIMEOUT(edu, dma_thp, 120)
 	edu_write_ok(_metadata, self, m + 10 * PG, seed_next());
 	edu_write_ok(_metadata, self, hole + PG, seed_next());
 	edu_write_faults(_metadata, self, hole, NULL);
+}
+
+/* hugetlb pages mirror too; MMIO (the device's own BAR) never does. */
+TEST_F_TIMEOUT(edu, hugetlb_and_mmio, 120)
+{
+	uint64_t mapped = 1, skipped = 1;
+	uint8_t *h;
+	int rc;
+
+	/* VM_IO | VM_PFNMAP: nothing to fault in, nothing mirrored */
+	rc = sva_prefault(self->t.fd, self->pasid, self->e.bar0, PG, false,
+			  &mapped, &skipped);
+	ASSERT_EQ(-EFAULT, rc) {
+		TH_LOG("prefault of the edu BAR mapping: %s", strerror(-rc));
+	}
+	edu_write_faults(_metadata, self, self->e.bar0 + 0x1000, NULL);
+	ASSERT_EQ(EDU_IDENT, vfio_edu_read32(&self->e, EDU_REG_IDENT));
+
+	h = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (h == MAP_FAILED)
+		SKIP(return, "no hugetlb page: %s", strerror(errno));
+	memset(h, 0x44, SZ_2M);
+	ASSERT_EQ(0, sva_prefault(self->t.fd, self->pasid, h, SZ_2M, true,
+				  &mapped, &skipped));
+	ASSERT_EQ(SZ_2M, mapped);
+	ASSERT_EQ(0, skipped);
+	edu_write_ok(_metadata, self, h + SZ_1M + 5, seed_next());
+	edu_write_ok(_metadata, self, h + SZ_2M - PG, seed_next());
+	fill(h + 77 * PG, PG, seed_next());
+	edu_read_ok(_metadata, self, h + 77 * PG);
+	ASSERT_EQ(0, munmap(h, SZ_2M));
+	edu_write_faults(_metadata, self, h, NULL);
 }
 
 /* munmap: the old page (still a memfd page, seen elsewhere) is never reached. */
@@ -1556,6 +1740,52 @@ TEST_F_TIMEOUT(fg, foreign_dma_edu, 120)
 				       false, NULL, NULL));
 	ASSERT_EQ(0, vfio_edu_disallow(&e, pasid, 0));
 	vfio_edu_close(&e);
+}
+
+/*
+ * exec: the bound mm goes (DMA faults, PREFAULT says ESRCH), and an fd of
+ * /proc/PID/mem opened before the exec cannot bind the new image: the
+ * check of the open was for the old one.
+ */
+TEST_F(fg, exec_drops_the_binding)
+{
+	uint32_t pasid = bind_kid(_metadata, self), fresh;
+	struct ioasid_test_dma d = {};
+	uint8_t data[64];
+	long end;
+	int before, after;
+
+	ASSERT_EQ(0, sw_allow(self->dev, self->t.fd, pasid, IOASID_DEVICE_PASID, 1));
+	fill(data, sizeof(data), self->seed + 9);
+	ASSERT_EQ(0, sw_dma(self->dev, pasid, IOASID_TEST_DMA_WRITE,
+			    (uintptr_t)self->k.buf, data, sizeof(data), &d));
+	ASSERT_EQ(IOASID_TEST_DMA_OK, d.out_status);
+	before = open_mem(self->k.pid, O_RDWR);
+	ASSERT_LE(0, before);
+
+	ASSERT_EQ('y', kid_do(&self->k, 'x', 0, 0, 0));
+	end = now_ms() + 5000;
+	do {
+		ASSERT_EQ(0, sw_dma(self->dev, pasid, IOASID_TEST_DMA_WRITE,
+				    (uintptr_t)self->k.buf, data, sizeof(data), &d));
+		if (d.out_status == IOASID_TEST_DMA_FAULT)
+			break;
+		usleep(10000);
+	} while (now_ms() < end);
+	ASSERT_EQ(IOASID_TEST_DMA_FAULT, d.out_status);
+	ASSERT_EQ(IOASID_FAULT_REASON_UNMAPPED, d.out_fault_reason);
+	ASSERT_EQ(-ESRCH, sva_prefault(self->t.fd, pasid, self->k.buf, PG,
+				       false, NULL, NULL));
+	ASSERT_EQ(0, sw_alloc(self->t.fd, &fresh));
+	ASSERT_EQ(-ESRCH, sva_bind(self->t.fd, fresh, IOASID_SVA_BIND_FOREIGN,
+				   before));
+	/* a new open is a new check, for the new image: it binds */
+	after = open_mem(self->k.pid, O_RDWR);
+	ASSERT_LE(0, after);
+	ASSERT_EQ(0, sva_bind(self->t.fd, fresh, IOASID_SVA_BIND_FOREIGN, after));
+	close(before);
+	close(after);
+	kid_kill(&self->k);
 }
 
 /* Two PASIDs, two processes, one device: each reaches its own mm only. */
