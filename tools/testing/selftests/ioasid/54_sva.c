@@ -1536,6 +1536,49 @@ TEST_F_TIMEOUT(edu, prefault_after_disallow_maps_nothing, 60)
 	ASSERT_EQ(0, skipped);
 }
 
+/*
+ * A second edu device ALLOWed after the prefault reaches what is mirrored
+ * already (the mirror is replayed into, or shared with, its page table),
+ * and loses it with the first device at the next invalidation.
+ */
+TEST_F_TIMEOUT(edu, second_device_replayed, 120)
+{
+	uint8_t *m = map_anon(4 * PG);
+	uint32_t seed = seed_next();
+	struct vfio_edu e2;
+	long f0;
+	int rc;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_LE(2, nr_edu);
+	fill(m, 4 * PG, seed);
+	ASSERT_EQ(0, pf(self, m, 4 * PG, true));
+	vfio_edu_init(&e2);
+	rc = vfio_edu_open(&e2, edu_bdfs[1], EDU_DRIVER_IOASID,
+			   IOASID_VFIO_IOMMU_TYPE);
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, vfio_edu_allow(&e2, self->t.fd, self->pasid, 0));
+	/* page 0 into the second device, out to page 2, no new prefault */
+	ASSERT_EQ(0, vfio_edu_to_device(&e2, (uintptr_t)m, 0, DMA_LEN));
+	ASSERT_EQ(0, vfio_edu_to_ram(&e2, 0, (uintptr_t)m + 2 * PG, DMA_LEN));
+	ASSERT_TRUE(same(m + 2 * PG, DMA_LEN, seed));
+	/* both lose page 2 at munmap */
+	ASSERT_EQ(0, munmap(m + 2 * PG, PG));
+	f0 = faults_now(_metadata);
+	ASSERT_EQ(0, vfio_edu_to_ram(&e2, 0, (uintptr_t)m + 2 * PG, DMA_LEN));
+	ASSERT_LT(f0, edu_iommu_faults_after(f0, 3000));
+	edu_write_faults(_metadata, self, m + 2 * PG, NULL);
+	/* a prefault now mirrors for both */
+	ASSERT_EQ(0, pf(self, m + 3 * PG, PG, true));
+	ASSERT_EQ(0, vfio_edu_to_ram(&e2, 0, (uintptr_t)m + 3 * PG, DMA_LEN));
+	ASSERT_TRUE(same(m + 3 * PG, DMA_LEN, seed));
+	edu_write_ok(_metadata, self, m + PG, seed_next());
+	ASSERT_EQ(0, vfio_edu_disallow(&e2, self->pasid, 0));
+	vfio_edu_close(&e2);
+	/* the first device still has its mirror */
+	edu_write_ok(_metadata, self, m + 3 * PG, seed_next());
+}
+
 /* DISALLOW, UNBIND, BIND, ALLOW: the mirror starts empty again. */
 TEST_F_TIMEOUT(edu, rebind_and_destroy, 120)
 {
