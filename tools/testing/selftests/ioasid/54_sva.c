@@ -173,6 +173,40 @@ static int ioas_state(int fd, uint32_t pasid, uint64_t *bytes)
 	return caps.ioas.mode;
 }
 
+/*
+ * The fdinfo line of an SVA IOASID: "ioasid:\t<pasid> state:live mode:sva
+ * ... mirrored_pages:<n> page_faults:<n>".  Returns 0, or -1 if it is
+ * missing or not of that form.
+ */
+static int fdinfo_sva(int fd, uint32_t pasid, long *mirrored, long long *faults)
+{
+	char path[64], line[512], mode[16];
+	unsigned int p;
+	int rc = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *m;
+
+		if (sscanf(line, "ioasid:\t%u state:%*s mode:%15s", &p, mode) != 2 ||
+		    p != pasid)
+			continue;
+		m = strstr(line, " mirrored_pages:");
+		if (strcmp(mode, "sva") || !m ||
+		    sscanf(m, " mirrored_pages:%ld page_faults:%lld", mirrored,
+			   faults) != 2)
+			break;
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
 static int open_mem(pid_t pid, int flags)
 {
 	char path[64];
@@ -612,6 +646,40 @@ TEST_F(sw, follows_the_mm)
 	ASSERT_TRUE(queue_empty(self->qfd));
 }
 
+/*
+ * fdinfo's page_faults: the struct ioasidfd_sva comment says "pages the
+ * walking executor faulted in".  Accesses to a page already present fault
+ * nothing in.
+ */
+TEST_F(sw, fdinfo_page_faults)
+{
+	uint8_t *m = map_anon(4 * PG), data[64];
+	struct ioasid_test_dma d;
+	long mirrored;
+	long long f0, f1, f2;
+	int i;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, fdinfo_sva(self->t.fd, self->pasid, &mirrored, &f0));
+	ASSERT_EQ(0, mirrored);
+	/* four pages never touched: four faulted in */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, swd(self, true, m + i * PG, data, sizeof(data), &d));
+	ASSERT_EQ(0, fdinfo_sva(self->t.fd, self->pasid, &mirrored, &f1));
+	ASSERT_EQ(0, mirrored);
+	ASSERT_LE(f0 + 4, f1);
+	/* the same pages again, present and writable */
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, swd(self, true, m + i * PG, data, sizeof(data), &d));
+		ASSERT_EQ(0, swd(self, false, m + i * PG, data, sizeof(data), &d));
+	}
+	ASSERT_EQ(0, fdinfo_sva(self->t.fd, self->pasid, &mirrored, &f2));
+	ASSERT_EQ(f1, f2) {
+		TH_LOG("page_faults %lld -> %lld -> %lld: 8 accesses to present pages counted",
+		       f0, f1, f2);
+	}
+}
+
 /* UNBIND needs the device gone; afterwards the IOASID binds again. */
 TEST_F(sw, unbind_and_rebind)
 {
@@ -994,6 +1062,8 @@ TEST_F_TIMEOUT(edu, dma_malloc, 120)
 	uint8_t *m = malloc(6 * PG);
 	uintptr_t first, last;
 	uint64_t mapped, skipped, bytes;
+	long long faults;
+	long mirrored;
 
 	ASSERT_NE(NULL, m);
 	memset(m, 0, 6 * PG);
@@ -1005,6 +1075,8 @@ TEST_F_TIMEOUT(edu, dma_malloc, 120)
 	ASSERT_EQ(0, skipped);
 	ASSERT_EQ(IOASID_MODE_SVA, ioas_state(self->t.fd, self->pasid, &bytes));
 	ASSERT_LE(last - first, bytes);
+	ASSERT_EQ(0, fdinfo_sva(self->t.fd, self->pasid, &mirrored, &faults));
+	ASSERT_EQ(bytes / PG, mirrored);
 	edu_write_ok(_metadata, self, m + 100, seed_next());
 	edu_write_ok(_metadata, self, m + 3 * PG - 17, seed_next());
 	fill(m + 4 * PG + 5, DMA_LEN, seed_next());
