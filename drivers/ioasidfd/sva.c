@@ -257,7 +257,7 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 	struct vm_area_struct *vma;
 	struct page *page = NULL;
 	int locked = 0, tries;
-	bool done = false;
+	bool done = false, faulted = false;
 	void *va;
 	long rc = 0;
 
@@ -268,6 +268,13 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 	for (tries = 0; tries < 3; tries++) {
 		locked = 1;
 		mmap_read_lock(mm);
+		/* Present with the right: no fault to count */
+		rc = get_user_pages_remote(mm, acc->iova & PAGE_MASK, 1,
+					   FOLL_NOFAULT | (write ? FOLL_WRITE : 0),
+					   &page, NULL, &locked);
+		if (rc == 1 && locked)
+			break;
+		faulted = true;
 		rc = get_user_pages_remote(mm, acc->iova & PAGE_MASK, 1,
 					   write ? FOLL_WRITE : 0, &page, NULL,
 					   &locked);
@@ -280,7 +287,8 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 		rc = -EAGAIN;
 	}
 	if (rc == 1) {
-		atomic64_inc(&sva->faults);
+		if (faulted)
+			atomic64_inc(&sva->faults);
 		down_read(&iopt->xlate);
 		if (!sva->dead) {
 			va = kmap_local_page(page);
@@ -397,9 +405,50 @@ static int ioasidfd_sva_record(struct ioasidfd_sva *sva, unsigned long first,
 }
 
 /*
+ * Mirrors @n pages from page index @first, page frames from @pfn on, with
+ * write access if @w; xlate held for writing.
+ */
+static int ioasidfd_sva_mirror_run(struct ioasidfd_sva *sva,
+				   unsigned long first, unsigned long n,
+				   unsigned long pfn, bool w, u64 *mapped)
+{
+	struct ioasidfd_iopt *iopt = sva->iopt;
+	u64 at = (u64)first << PAGE_SHIFT, len = (u64)n << PAGE_SHIFT;
+	struct ioasidfd_pfn_run run;
+	void *old;
+	int rc;
+
+	/* Already mirrored the same way (one page): nothing to do */
+	old = xa_load(&sva->mirror, first);
+	if (old && n == 1 &&
+	    xa_to_value(old) == (pfn << IOASIDFD_SVA_SHIFT |
+				 (w ? IOASIDFD_SVA_W : 0))) {
+		*mapped += len;
+		return 0;
+	}
+	ioasidfd_sva_zap(sva, first, first + n - 1);
+	run.pfn = pfn;
+	run.npages = n;
+	rc = ioasidfd_iopt_push_runs_atomic(iopt, at, &run, 1,
+					    IOMMU_READ | (w ? IOMMU_WRITE : 0),
+					    NULL);
+	if (rc)
+		return rc;
+	rc = ioasidfd_sva_record(sva, first, n, pfn, w);
+	if (rc) {
+		/* Unrecorded is unmapped */
+		ioasidfd_iopt_zap(iopt, at, len);
+		return rc;
+	}
+	*mapped += len;
+	return 0;
+}
+
+/*
  * Maps the faulted-in batch [va, va + n pages) into the programmed page
  * tables, unless the mm changed since @seq (then -EAGAIN: fault again).
- * The xlate lock is taken for writing: the notifier's lock.
+ * The parts outside the usable IOVA ranges are skipped.  The xlate lock
+ * is taken for writing: the notifier's lock.
  */
 static int ioasidfd_sva_mirror(struct ioasidfd_sva *sva, unsigned long va,
 			       const unsigned long *pfns, unsigned long n,
@@ -410,7 +459,7 @@ static int ioasidfd_sva_mirror(struct ioasidfd_sva *sva, unsigned long va,
 	const unsigned long per = SZ_2M >> PAGE_SHIFT;
 	struct ioasidfd_iopt *iopt = sva->iopt;
 	unsigned long i, j, first = va >> PAGE_SHIFT;
-	struct ioasidfd_pfn_run run;
+	unsigned int r;
 	int rc = 0;
 
 	down_write(&iopt->xlate);
@@ -425,9 +474,8 @@ static int ioasidfd_sva_mirror(struct ioasidfd_sva *sva, unsigned long va,
 	for (i = 0; i < n && !rc; i = j) {
 		unsigned long pfn = ioasidfd_hmm_pfn(pfns[i]);
 		bool w = pfns[i] & HMM_PFN_WRITE;
-		u64 at = (u64)(first + i) << PAGE_SHIFT;
-		u64 len;
-		void *old;
+		u64 at = (u64)(first + i) << PAGE_SHIFT, last, covered = 0;
+		u64 s, l;
 
 		/* A run: contiguous, same rights, within one 2 MiB block */
 		for (j = i + 1; j < n; j++)
@@ -435,34 +483,25 @@ static int ioasidfd_sva_mirror(struct ioasidfd_sva *sva, unsigned long va,
 			    !!(pfns[j] & HMM_PFN_WRITE) != w ||
 			    !((first + j) % per))
 				break;
-		len = (u64)(j - i) << PAGE_SHIFT;
-		if (!ioasidfd_ranges_cover(usable, at, at + len - 1)) {
-			*skipped += len;
-			continue;
+		last = at + ((u64)(j - i) << PAGE_SHIFT) - 1;
+		/* Each part inside a usable range, whole pages */
+		for (r = 0; r < usable->nr && !rc; r++) {
+			s = max(at, usable->r[r].start);
+			l = min(last, usable->r[r].last);
+			if (s > l)
+				continue;
+			s = ALIGN(s, PAGE_SIZE);
+			l = ALIGN_DOWN(l + 1, PAGE_SIZE);
+			if (s >= l)
+				continue;
+			rc = ioasidfd_sva_mirror_run(sva, s >> PAGE_SHIFT,
+						     (l - s) >> PAGE_SHIFT,
+						     pfn + ((s - at) >> PAGE_SHIFT),
+						     w, mapped);
+			covered += l - s;
 		}
-		/* Already mirrored the same way (one page): nothing to do */
-		old = xa_load(&sva->mirror, first + i);
-		if (old && j - i == 1 &&
-		    xa_to_value(old) == (pfn << IOASIDFD_SVA_SHIFT |
-					 (w ? IOASIDFD_SVA_W : 0))) {
-			*mapped += len;
-			continue;
-		}
-		ioasidfd_sva_zap(sva, first + i, first + j - 1);
-		run.pfn = pfn;
-		run.npages = j - i;
-		rc = ioasidfd_iopt_push_runs_atomic(iopt, at, &run, 1,
-						    IOMMU_READ |
-						    (w ? IOMMU_WRITE : 0), NULL);
-		if (rc)
-			break;
-		rc = ioasidfd_sva_record(sva, first + i, j - i, pfn, w);
-		if (rc) {
-			/* Unrecorded is unmapped */
-			ioasidfd_iopt_zap(iopt, at, len);
-			break;
-		}
-		*mapped += len;
+		if (!rc)
+			*skipped += last - at + 1 - covered;
 	}
 	up_write(&iopt->xlate);
 	return rc;
@@ -555,6 +594,9 @@ again:
 			rc = 0;
 			goto again;
 		}
+		/* 6.1's hmm_range_fault(): -EPERM for a write it cannot do */
+		if (rc == -EPERM)
+			rc = -EFAULT;
 		if (rc)
 			break;
 		rc = ioasidfd_sva_mirror(sva, range.start, pfns, n,

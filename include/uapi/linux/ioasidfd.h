@@ -704,9 +704,10 @@ struct ioasid_sva_bind {
  *
  * Faults the range in, the way the CPU would for the process (EFAULT if a
  * page cannot be: not mapped, or not writable for a write prefault), and
- * mirrors it into the IOMMU domain of every device attached through the
- * kernel IOMMU API executor (with no such device, only the faulting is
- * done).  Errors: EINVAL for an unaligned or empty range; EOVERFLOW if it
+ * mirrors it into the IOMMU domains the IOASID holds for the kernel IOMMU
+ * API executor: those of the devices attached through it, and one kept
+ * idle after the last such DISALLOW (kept in sync, for the next ALLOW).
+ * Before any such device was attached, only the faulting is done.  Errors: EINVAL for an unaligned or empty range; EOVERFLOW if it
  * wraps; ENOENT for an unknown IOASID; EMEDIUMTYPE if it is not SVA;
  * ESRCH if the process has exited; ENOMEM.
  */

@@ -1525,9 +1525,8 @@ TEST_F_TIMEOUT(edu, prefault_counts_msi_window, 120)
 
 /*
  * The header: "EFAULT if a page cannot be [faulted in]: not mapped, or not
- * writable for a write prefault".  Without a mirror (software devices
- * only) that is what PREFAULT returns; with one (an edu device attached)
- * hmm_range_fault()'s EPERM comes through instead.
+ * writable for a write prefault", with a mirror (an edu device attached)
+ * as without one (hmm_range_fault() itself says EPERM).
  */
 TEST_F_TIMEOUT(edu, write_prefault_read_only, 60)
 {
@@ -1554,10 +1553,9 @@ TEST_F_TIMEOUT(edu, write_prefault_read_only, 60)
 
 /*
  * Prefault runs are cut where the physical pages stop being contiguous,
- * where the rights change and at 2 MiB boundaries; a run that is not
- * wholly inside the usable IOVA ranges is skipped whole.  A THP that
- * straddles the end of the MSI window is one run: the usable half of it
- * must still be mirrored (and not counted in out_skipped).
+ * where the rights change and at 2 MiB boundaries, and where the usable
+ * IOVA ranges end.  A THP that straddles the end of the MSI window is one
+ * run: its usable half must be mirrored (and not counted in out_skipped).
  */
 TEST_F_TIMEOUT(edu, msi_window_thp_block, 60)
 {
@@ -1588,24 +1586,41 @@ TEST_F_TIMEOUT(edu, msi_window_thp_block, 60)
 }
 
 /*
- * The header: with no device attached through the kernel IOMMU API, "only
- * the faulting is done", and @out_mapped counts bytes "mirrored into the
- * devices' IOMMU domains".  After the last DISALLOW there is no device.
+ * The header: after the last DISALLOW the IOASID keeps the page table,
+ * idle and in sync, and a prefault maps into it; the next ALLOW finds the
+ * mirror ready (a DMA works with no prefault of its own), and what the
+ * process unmaps meanwhile is gone from it.
  */
-TEST_F_TIMEOUT(edu, prefault_after_disallow_maps_nothing, 60)
+TEST_F_TIMEOUT(edu, prefault_after_disallow_fills_idle_table, 60)
 {
-	uint8_t *m = map_anon(2 * PG);
-	uint64_t mapped, skipped, bytes;
+	uint8_t *m = map_anon(3 * PG);
+	uint32_t seed = seed_next();
+	uint64_t mapped, skipped, bytes, b0;
+	long f0;
 
 	ASSERT_NE(NULL, m);
+	fill(m, 3 * PG, seed);
 	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
-	ASSERT_EQ(0, sva_prefault(self->t.fd, self->pasid, m, 2 * PG, true,
+	ioas_state(self->t.fd, self->pasid, &b0);
+	ASSERT_EQ(0, sva_prefault(self->t.fd, self->pasid, m, 3 * PG, true,
 				  &mapped, &skipped));
 	ioas_state(self->t.fd, self->pasid, &bytes);
-	TH_LOG("nothing attached: out_mapped %llu, mapped_bytes %llu",
-	       (unsigned long long)mapped, (unsigned long long)bytes);
-	ASSERT_EQ(0, mapped);
+	ASSERT_EQ(3 * PG, mapped);
 	ASSERT_EQ(0, skipped);
+	ASSERT_EQ(b0 + 3 * PG, bytes);
+	ASSERT_EQ(0, munmap(m + PG, PG));
+	ioas_state(self->t.fd, self->pasid, &bytes);
+	ASSERT_EQ(b0 + 2 * PG, bytes);
+	ASSERT_EQ(0, vfio_edu_allow(&self->e, self->t.fd, self->pasid, 0));
+	/* page 0 into the device and out to page 2, no prefault */
+	ASSERT_EQ(0, vfio_edu_to_device(&self->e, (uintptr_t)m, 0, DMA_LEN));
+	ASSERT_EQ(0, vfio_edu_to_ram(&self->e, 0, (uintptr_t)m + 2 * PG,
+				     DMA_LEN));
+	ASSERT_TRUE(same(m + 2 * PG, DMA_LEN, seed));
+	/* the page unmapped while idle is not reachable */
+	f0 = faults_now(_metadata);
+	ASSERT_EQ(0, vfio_edu_to_ram(&self->e, 0, (uintptr_t)m + PG, DMA_LEN));
+	EXPECT_LT(f0, faults_now(_metadata));
 }
 
 /*
