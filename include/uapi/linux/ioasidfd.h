@@ -698,7 +698,7 @@ struct ioasid_sva_bind {
  * @__reserved: must be 0
  * @va: first virtual address, page aligned
  * @length: bytes, a non-zero multiple of the page size
- * @out_mapped: bytes now mirrored into the devices' IOMMU domains
+ * @out_mapped: bytes now mirrored into the IOASID's IOMMU domains
  * @out_skipped: bytes not mirrored because they are outside the usable
  *               IOVA ranges
  *
@@ -707,7 +707,8 @@ struct ioasid_sva_bind {
  * mirrors it into the IOMMU domains the IOASID holds for the kernel IOMMU
  * API executor: those of the devices attached through it, and one kept
  * idle after the last such DISALLOW (kept in sync, for the next ALLOW).
- * Before any such device was attached, only the faulting is done.  Errors: EINVAL for an unaligned or empty range; EOVERFLOW if it
+ * Before any such device was attached, only the faulting is done.
+ * Errors: EINVAL for an unaligned or empty range; EOVERFLOW if it
  * wraps; ENOENT for an unknown IOASID; EMEDIUMTYPE if it is not SVA;
  * ESRCH if the process has exited; ENOMEM.
  */
