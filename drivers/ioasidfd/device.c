@@ -536,6 +536,11 @@ static int ioasidfd_device_info(struct ioasidfd_ucmd *ucmd)
 	cmd->out_aperture_last = idev->aperture.last;
 	cmd->out_rid_pasid = idev->rid ? idev->rid->ioas->pasid : 0;
 	cmd->out_nr_pasid_attach = idev->nr_pasids;
+	cmd->out_sva = 0;
+	if (idev->exec->modes & BIT(IOASID_MODE_SVA))
+		cmd->out_sva = idev->exec->walks ? IOASID_DEVICE_SVA_WALK :
+				IOASID_DEVICE_SVA_MIRROR;
+	cmd->out_sva_hw_errno = idev->sva_hw_errno;
 	mutex_unlock(&idev->lock);
 	return ioasidfd_ucmd_respond(ucmd);
 }

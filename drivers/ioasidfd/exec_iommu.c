@@ -114,6 +114,25 @@ static void ioasidfd_iommu_geometry(struct ioasidfd_device *idev,
 	}
 }
 
+/*
+ * What the kernel says to hardware SVA for @dev, the way its own SVA users
+ * ask (I/O page faults first, then SVA), undone at once: 0 or a positive
+ * errno, for DEVICE_GET_INFO.  The caller owns the device.
+ */
+static u32 ioasidfd_iommu_sva_errno(struct device *dev)
+{
+	int rc;
+
+	rc = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_IOPF);
+	if (rc)
+		return -rc;
+	rc = iommu_dev_enable_feature(dev, IOMMU_DEV_FEAT_SVA);
+	if (!rc)
+		iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_SVA);
+	iommu_dev_disable_feature(dev, IOMMU_DEV_FEAT_IOPF);
+	return -rc;
+}
+
 static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 {
 	struct device *dev = idev->dev;
@@ -158,6 +177,7 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 		goto err_resv;
 	idev->family = ioasidfd_iommu_family(dev);
 	idev->pasid_bits = 0;
+	idev->sva_hw_errno = ioasidfd_iommu_sva_errno(dev);
 	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		idev->prot = IOMMU_CACHE;
 	/*

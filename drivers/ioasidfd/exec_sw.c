@@ -69,6 +69,8 @@ static int ioasidfd_sw_probe(struct ioasidfd_device *idev)
 	idev->pgsize_bitmap = PAGE_SIZE;
 	idev->aperture.start = 0;
 	idev->aperture.last = BIT_ULL(IOASIDFD_SW_IOVA_BITS) - 1;
+	/* No IOMMU behind it: SVA is the walk's */
+	idev->sva_hw_errno = ENODEV;
 	return 0;
 }
 

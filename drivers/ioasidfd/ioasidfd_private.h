@@ -491,6 +491,7 @@ struct ioasidfd_device {
 	bool msi_translated;
 	int prot;
 	bool fault_handler;
+	u32 sva_hw_errno;
 	void *priv;
 };
 

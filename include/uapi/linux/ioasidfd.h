@@ -921,6 +921,19 @@ struct ioasid_fault_queue_info {
  * @out_rid_pasid: PASID of the IOASID attached at RID (valid with
  *                 IOASID_DEVICE_ATTACHED_RID)
  * @out_nr_pasid_attach: number of PASID attachments
+ * @out_sva: how the device can run an IOASID_MODE_SVA IOASID:
+ *           IOASID_DEVICE_SVA_WALK (the software IOMMU walks the mm per
+ *           access, faulting pages in), IOASID_DEVICE_SVA_MIRROR (at RID, a
+ *           mirror of the mm in the device's IOMMU domain, filled by
+ *           IOASID_SVA_PREFAULT)
+ * @out_sva_hw_errno: the kernel's answer, at the device's registration, to
+ *                    enabling hardware SVA for it (IOPF then SVA,
+ *                    iommu_dev_enable_feature()): 0 if it would run, else
+ *                    the positive errno (ENODEV for a software device,
+ *                    which has no IOMMU).  The module never uses hardware
+ *                    SVA (no kernel it targets runs it: Debian's 6.1 x86
+ *                    refuses it, its arm64 kernel lacks SMMUv3 SVA), so
+ *                    this is the reason, device by device
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -937,6 +950,10 @@ struct ioasid_device_info {
 	__aligned_u64 out_aperture_last;
 	__u32 out_rid_pasid;
 	__u32 out_nr_pasid_attach;
+	__u32 out_sva;
+#define IOASID_DEVICE_SVA_WALK		(1U << 0)
+#define IOASID_DEVICE_SVA_MIRROR	(1U << 1)
+	__u32 out_sva_hw_errno;
 };
 
 #define IOASID_DEVICE_GET_INFO	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_GET_INFO)

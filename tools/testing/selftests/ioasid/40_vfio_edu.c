@@ -765,8 +765,10 @@ TEST_F_TIMEOUT(edu, device_ioctl_sizes, 120)
 	};
 	struct ioasid_device_info info = { .size = sizeof(info) };
 
+	/* GET_INFO grew (out_sva*); its first version ended at out_nr_pasid_attach */
 	check_sizes(_metadata, self->e.device, IOASID_DEVICE_GET_INFO, &info,
-		    sizeof(info), sizeof(info), 0);
+		    sizeof(info),
+		    offsetofend(struct ioasid_device_info, out_nr_pasid_attach), 0);
 	check_sizes(_metadata, self->e.device, IOASID_DEVICE_DISALLOW, &dis,
 		    sizeof(dis), sizeof(dis), -ENOENT);
 	/* ALLOW grew (wire_pasid); its first version ended at cookie. */

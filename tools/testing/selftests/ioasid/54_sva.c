@@ -680,6 +680,16 @@ TEST_F(sw, fdinfo_page_faults)
 	}
 }
 
+/* DEVICE_GET_INFO: a software device runs SVA by walking the mm, no IOMMU */
+TEST_F(sw, device_info_sva)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->dev, IOASID_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(IOASID_DEVICE_SVA_WALK, info.out_sva);
+	EXPECT_EQ(ENODEV, info.out_sva_hw_errno);
+}
+
 /* UNBIND needs the device gone; afterwards the IOASID binds again. */
 TEST_F(sw, unbind_and_rebind)
 {
@@ -1621,6 +1631,23 @@ TEST_F_TIMEOUT(edu, prefault_after_disallow_fills_idle_table, 60)
 	f0 = faults_now(_metadata);
 	ASSERT_EQ(0, vfio_edu_to_ram(&self->e, 0, (uintptr_t)m + PG, DMA_LEN));
 	EXPECT_LT(f0, faults_now(_metadata));
+}
+
+/*
+ * DEVICE_GET_INFO: an edu device runs SVA by mirror; the kernel's answer to
+ * hardware SVA for it is an errno (Debian's 6.1 runs it on neither guest:
+ * edu has no PASID, ATS or PRI capability either), which the module
+ * passes on without ever binding one.
+ */
+TEST_F(edu, device_info_sva)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, vfio_edu_info(&self->e, &info));
+	EXPECT_EQ(IOASID_DEVICE_SVA_MIRROR, info.out_sva);
+	EXPECT_NE(0, info.out_sva_hw_errno);
+	TH_LOG("hardware SVA for the edu device: %s",
+	       strerror(info.out_sva_hw_errno));
 }
 
 /*
