@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* The sysfs name of the device's IOMMU tells the family. */
 static const struct ioasidfd_family *ioasidfd_iommu_family(struct device *dev)
@@ -43,6 +44,8 @@ static int ioasidfd_iommu_resv(struct ioasidfd_device *idev)
 	list_for_each_entry(region, &regions, list)
 		n++;
 	idev->resv = kcalloc(n, sizeof(*idev->resv), GFP_KERNEL);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, n && idev->resv,
+			     kfree(idev->resv); idev->resv = NULL);
 	if (n && !idev->resv) {
 		rc = -ENOMEM;
 		goto out;
@@ -137,6 +140,7 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	 * type1 container) the figures are refined at the device's attach.
 	 */
 	domain = iommu_domain_alloc(dev->bus);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, domain, iommu_domain_free(domain); domain = NULL);
 	if (!domain) {
 		rc = -ENODEV;
 		goto err_group;
@@ -192,9 +196,12 @@ static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *i
 	int rc;
 
 	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(hwpt, kfree);
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
 	hwpt->domain = iommu_domain_alloc(idev->dev->bus);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, hwpt->domain,
+			     iommu_domain_free(hwpt->domain); hwpt->domain = NULL);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;
 		goto err_free;
@@ -206,6 +213,7 @@ static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *i
 	 */
 	if (idev->msi_translated) {
 		rc = iommu_get_msi_cookie(hwpt->domain, idev->msi_base);
+		ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc, rc = -ENOMEM);
 		if (rc)
 			goto err_domain;
 	}
@@ -241,6 +249,7 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 	int rc;
 
 	rc = sg_alloc_table(&sgt, nr, GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, sg_free_table(&sgt); rc = -ENOMEM);
 	if (rc)
 		return rc;
 	for_each_sgtable_sg(&sgt, sg, i) {
@@ -249,6 +258,8 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		length += runs[i].npages << PAGE_SHIFT;
 	}
 	mapped = iommu_map_sg(hwpt->domain, iova, sgt.sgl, sgt.orig_nents, prot);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, mapped > 0,
+			     iommu_unmap(hwpt->domain, iova, mapped); mapped = -ENOMEM);
 	sg_free_table(&sgt);
 	if (mapped < 0)
 		return mapped;
@@ -282,6 +293,9 @@ static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 	if (WARN_ON(attach->wire_pasid != IOASIDFD_PASID_RID))
 		return -EOPNOTSUPP;
 	rc = iommu_attach_group(domain, attach->idev->group->iommu_group);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc,
+			     iommu_detach_group(domain, attach->idev->group->iommu_group);
+			     rc = -ENOMEM);
 	if (!rc)
 		/* The figures of an attached domain are final. */
 		ioasidfd_iommu_geometry(attach->idev, domain);

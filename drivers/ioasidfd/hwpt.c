@@ -29,6 +29,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Runs given to an executor's map per call. */
 #define IOASIDFD_MAP_RUNS	8192U
@@ -95,6 +96,7 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 
 	lockdep_assert_held(&hwpt->iopt->lock);
 	runs = kvmalloc_array(max, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(runs, kvfree);
 	if (!runs)
 		return -ENOMEM;
 	while (done < npages) {

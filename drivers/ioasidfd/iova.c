@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Largest MAP, in pages: its page array must stay below INT_MAX bytes. */
 #define IOASIDFD_MAP_MAX_PAGES	BIT(28)
@@ -367,6 +368,7 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 
 	iopt = ioasidfd_ioas_iopt(ioas);
 	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(area, kfree);
 	if (!iopt || !area) {
 		kfree(area);
 		return -ENOMEM;
@@ -393,6 +395,7 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 			goto err_unlock;
 		rc = -ENOMEM;
 		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		ioasidfd_inject_alloc(fresh, kfree);
 		if (!fresh)
 			goto err_unlock;
 		fresh->areas = RB_ROOT_CACHED;
@@ -434,6 +437,7 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
 	if (iopt->src)
 		return -EMEDIUMTYPE;
 	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(iv, kfree);
 	if (!iv)
 		return -ENOMEM;
 	iv->areas = RB_ROOT_CACHED;

@@ -37,6 +37,7 @@
 #include <linux/user_namespace.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 #define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
@@ -47,7 +48,10 @@ static DECLARE_IOASID_SET(ioasidfd_pasid_set);
 
 static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	return ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
+	bool ok = ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
+
+	ioasidfd_inject_undo(IOASIDFD_INJ_PASID, ok, ioasid_free(pasid); ok = false);
+	return ok;
 }
 
 static void ioasidfd_pasid_unclaim(u32 pasid)
@@ -67,7 +71,7 @@ bool ioasidfd_pasid_system(void)
 #else
 static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	return true;
+	return !ioasidfd_inject(IOASIDFD_INJ_PASID);
 }
 
 static void ioasidfd_pasid_unclaim(u32 pasid)
@@ -203,6 +207,7 @@ struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
 		goto out;
 	}
 	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(user, kfree);
 	if (!user) {
 		user = ERR_PTR(-ENOMEM);
 		goto out;
@@ -210,6 +215,7 @@ struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
 	user->uid = uid;
 	refcount_set(&user->refs, 1);
 	rc = xa_err(xa_store(&ioasidfd_users, key, user, GFP_KERNEL_ACCOUNT));
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, xa_erase(&ioasidfd_users, key); rc = -ENOMEM);
 	if (rc) {
 		kfree(user);
 		user = ERR_PTR(rc);
