@@ -304,11 +304,9 @@ struct ioasidfd_ioas *ioasidfd_ioas_alloc(struct ioasidfd_ctx *ctx, u32 min,
 		rc = -ENOMEM;
 		goto err_quota;
 	}
-	ioas->pasid = ioasidfd_pasid_alloc(min, max);
-	if (!ioas->pasid) {
-		rc = -ENOSPC;
+	rc = ioasidfd_pasid_alloc(min, max, &ioas->pasid);
+	if (rc)
 		goto err_free;
-	}
 	kref_init(&ioas->kref);
 	ioas->ctx = ctx;
 	return ioas;

@@ -109,27 +109,48 @@ static bool ioasidfd_pasid_purge(u32 min, u32 max)
  * ioasidfd_pasid_alloc() - claim a PASID
  * @min: lowest acceptable PASID
  * @max: highest acceptable PASID
+ * @out: returns the PASID
  *
  * The PASID is reserved: lookups find nothing there until
  * ioasidfd_pasid_publish().
  *
- * Return: a PASID in [@min, @max] now held by the module, or 0.
+ * Return: 0 with a PASID in [@min, @max] now held by the module, -ENOSPC if
+ * every PASID of the range is taken, -ENOMEM.
  */
-u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+int ioasidfd_pasid_alloc(u32 min, u32 max, u32 *out)
 {
 	bool purged = false;
 	u32 pasid;
+	int rc;
 
 	for (;;) {
-		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
-			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
+		rc = xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
+			      XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT);
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc,
+				     xa_erase(&ioasidfd_pasids, pasid); rc = -ENOMEM);
+		if (rc == -EBUSY) {
+			/* The range is full, or only foreign PASIDs are free. */
 			if (purged || !ioasidfd_pasid_purge(min, max))
-				return 0;
+				return -ENOSPC;
 			purged = true;
 			continue;
 		}
-		if (ioasidfd_pasid_claim(pasid))
-			return pasid;
+		if (rc)
+			return rc;
+		if (ioasidfd_pasid_claim(pasid)) {
+			*out = pasid;
+			return 0;
+		}
+		/*
+		 * The kernel's allocator refuses a PASID someone else holds, and
+		 * any PASID when it has no memory: only the first is foreign.
+		 * (Should the holder free it between the two calls, this call
+		 * fails for nothing; the next one gets the PASID.)
+		 */
+		if (!ioasidfd_pasid_taken(pasid)) {
+			xa_erase(&ioasidfd_pasids, pasid);
+			return -ENOMEM;
+		}
 		/* Replaces an existing entry: cannot fail. */
 		xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_FOREIGN, 0);
 	}
