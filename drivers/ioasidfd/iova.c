@@ -37,6 +37,7 @@
  * @subtree_last: interval tree bookkeeping
  * @pages: the pinned memory
  * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @installed: this mapping gave the IOASID its mode (its first MAP)
  * @free_item: on a local list once out of the tree
  *
  * Immutable once in the tree.
@@ -48,6 +49,7 @@ struct ioasidfd_area {
 	u64 subtree_last;
 	struct ioasidfd_pages pages;
 	int prot;
+	bool installed;
 	struct list_head free_item;
 };
 
@@ -405,9 +407,11 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 	if (rc)
 		goto err_unlock;
 	/* The first mapping gives the IOASID its mode. */
-	if (fresh)
+	if (fresh) {
 		WARN_ON(ioasidfd_iopt_set_source(iopt, &ioasidfd_iova_source,
 						 fresh));
+		area->installed = true;
+	}
 	mutex_unlock(&iopt->lock);
 	*iova = area->start;
 	*out = area;
@@ -454,6 +458,9 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
  *
  * For a MAP whose reply could not reach the user.  A concurrent UNMAP or
  * DESTROY may have taken the mapping already: then nothing is left to do.
+ * If the MAP gave the IOASID its mode and nothing has used it since (no
+ * other mapping, attachment or nested child), the IOASID is
+ * IOASID_MODE_NONE again, as before the call.
  */
 void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 			    struct ioasidfd_area *area)
@@ -470,6 +477,9 @@ void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 		ioasidfd_iova_remove(iopt, iv, area);
 		up_write(&iopt->xlate);
 		found = true;
+		if (area->installed && !iv->nr_areas && !iopt->nr_attach &&
+		    !iopt->nr_children)
+			ioasidfd_iopt_clear_source(iopt);
 	}
 	mutex_unlock(&iopt->lock);
 	if (found)
