@@ -270,7 +270,8 @@ err_free:
  *
  * Shares a page table where the executor accepts it; a refusal (6.1 drivers
  * say -EINVAL for an incompatible IOMMU instance) only means this device
- * needs one of its own, which is made, attached and filled.
+ * needs one of its own, which is made, attached and filled.  Running out of
+ * memory is no refusal: it fails the attachment.
  *
  * Return: 0 with @attach->hwpt set and holding a use, or an error.
  */
@@ -278,16 +279,22 @@ int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach
 {
 	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
 	struct ioasidfd_hwpt *hwpt;
+	int rc;
 
 	lockdep_assert_held(&iopt->lock);
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
 		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
 			continue;
 		attach->hwpt = hwpt;
-		if (!ops->attach(attach)) {
+		rc = ops->attach(attach);
+		if (!rc) {
 			/* Joining may have narrowed it (6.1 VT-d lowers the AGAW). */
 			hwpt->aperture = attach->idev->aperture;
 			goto out;
+		}
+		if (rc == -ENOMEM) {
+			attach->hwpt = NULL;
+			return rc;
 		}
 	}
 	hwpt = ioasidfd_hwpt_create(iopt, attach);
