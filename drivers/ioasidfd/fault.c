@@ -35,7 +35,8 @@
  * @records: queued struct ioasidfd_fault_rec
  * @nr: entries in @records
  * @depth: capacity
- * @overflow: faults dropped because the queue was full
+ * @overflow: faults dropped because the queue was full, or no memory was
+ *            left for their record
  * @total: faults queued since allocation
  * @seq: sequence number of the next fault, dropped ones included
  * @closed: the file is released: nothing is queued any more
@@ -107,6 +108,16 @@ void ioasidfd_fault_queue_put(struct ioasidfd_fault_queue *q)
 	ioasidfd_count(IOASIDFD_CNT_FAULTQ, -1);
 }
 
+/* A fault that cannot be queued: counted, and its sequence number skipped. */
+static void ioasidfd_fault_queue_lost(struct ioasidfd_fault_queue *q)
+{
+	spin_lock(&q->lock);
+	q->seq++;
+	if (!q->closed)
+		q->overflow++;
+	spin_unlock(&q->lock);
+}
+
 /* Queues @rec, or drops it if the queue is full or closed. */
 static bool ioasidfd_fault_queue_add(struct ioasidfd_fault_queue *q,
 				     struct ioasidfd_fault_rec *rec)
@@ -143,8 +154,10 @@ static u32 ioasidfd_fault_deliver(struct ioasidfd_fault_queue *q,
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
 	ioasidfd_inject_alloc(rec, kfree);
-	if (!rec)
+	if (!rec) {
+		ioasidfd_fault_queue_lost(q);
 		return code;
+	}
 	if (recoverable) {
 		waiter = kzalloc(sizeof(*waiter), GFP_KERNEL);
 		ioasidfd_inject_alloc(waiter, kfree);
