@@ -84,6 +84,7 @@ selftests: kcache
 tools:
 	$(MAKE) -C tools/ioasid-demo ARCH=$(ARCH)
 	$(MAKE) -C tools/ioasid-bench ARCH=$(ARCH)
+	$(MAKE) -C tools/ioasid-fuzz ARCH=$(ARCH)
 
 check: kcache
 	$(TOP)/scripts/checkpatch
