@@ -141,8 +141,9 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	 */
 	domain = iommu_domain_alloc(dev->bus);
 	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, domain, iommu_domain_free(domain); domain = NULL);
+	/* The group has an IOMMU (it has a group): no domain is no memory. */
 	if (!domain) {
-		rc = -ENODEV;
+		rc = -ENOMEM;
 		goto err_group;
 	}
 	if (!iommu_attach_group(domain, iommu_group)) {
