@@ -33,6 +33,12 @@
  *           debug kernel): every slab and page allocation of the thread,
  *           the module's and the kernel's, fails in turn.
  *
+ * An edu device through VFIO (bound to ioasidfd-vfio-pci, its group in a
+ * container of the module's backend) adds the kernel IOMMU API executor:
+ * the device fd's open, ALLOW (a domain made, attached, filled), MAP into
+ * it, an ALLOW that reuses the idle domain.  Without edu devices or
+ * ioasidfd_vfio.ko that sequence is skipped.
+ *
  * One TAP result per injector and sequence; the number of (sequence, N)
  * pairs run is a diagnostic.  Options: -s NAME runs the sequences whose
  * name contains NAME, -m module|kernel one injector, -v prints every pair.
@@ -44,6 +50,7 @@
 
 #include "swdev.h"
 #include "nested_pt.h"
+#include "vfio_edu.h"
 
 /* ------------------------------------------------------------------------
  * Output
@@ -95,7 +102,14 @@ struct env {
 	struct smmu_ste_cfg ste;
 	struct smmu_cdtab cdt;
 	struct arm_s1 s1;
+	/* the VFIO device (the edu's group stays open across worlds) */
+	int vdev;
+	bool vallowed;
 };
+
+/* The edu device whose group the VFIO sequence uses, once set up */
+static struct vfio_edu edu = { .container = -1, .group = -1, .device = -1 };
+static bool edu_ready;
 
 /* Memory shared by every world: 4K-backed, THP, and the DMA buffer. */
 static uint8_t *buf4k, *thp, *dmabuf;
@@ -107,6 +121,7 @@ static void env_init(struct env *e)
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
 	e->qfd = -1;
+	e->vdev = -1;
 	for (i = 0; i < ND; i++)
 		e->dev[i] = -1;
 }
@@ -132,6 +147,9 @@ static void env_fini(struct env *e)
 	for (i = 0; i < ND; i++)
 		if (e->dev[i] >= 0)
 			close(e->dev[i]);
+	/* Closing the VFIO device detaches it from everything. */
+	if (e->vdev >= 0)
+		close(e->vdev);
 	if (e->fd >= 0)
 		close(e->fd);
 	gmem_free(&e->g);
@@ -595,6 +613,35 @@ static int st_invalidate(struct env *e)
 				 NULL, NULL);
 }
 
+/* ---- VFIO: the kernel IOMMU API executor ---- */
+
+static int st_vfio_open(struct env *e)
+{
+	int fd = ioctl(edu.group, VFIO_GROUP_GET_DEVICE_FD, edu.bdf);
+
+	if (fd < 0)
+		return -errno;
+	e->vdev = fd;
+	return 0;
+}
+
+static int st_vfio_allow(struct env *e)
+{
+	return sw_allow(e->vdev, e->fd, e->p[0], 0, COOKIE);
+}
+
+static int st_vfio_disallow(struct env *e)
+{
+	return sw_disallow(e->vdev, e->p[0], 0);
+}
+
+static int st_vfio_info(struct env *e)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+
+	return sw_ret(ioctl(e->vdev, IOASID_DEVICE_GET_INFO, &info));
+}
+
 /* ------------------------------------------------------------------------
  * Sequences
  */
@@ -602,6 +649,7 @@ static int st_invalidate(struct env *e)
 struct seq {
 	const char *name;
 	const struct step *steps;
+	bool vfio;		/* needs the edu device */
 };
 
 #define S(fn, ...)	{ #fn + 3, fn, ##__VA_ARGS__ }
@@ -682,6 +730,13 @@ static const struct step seq_nested_empty_parent[] = {
 	S(st_map_gmem), S(st_unbind), S(st_destroy0), S(st_destroy1), END
 };
 
+/* Mapped before the first ALLOW (replayed into the new domain), and after */
+static const struct step seq_vfio[] = {
+	S(st_open), S(st_alloc0), S(st_map_4k), S(st_vfio_open), S(st_vfio_info),
+	S(st_vfio_allow), S(st_map_4k_b), S(st_vfio_disallow), S(st_vfio_allow),
+	S(st_unmap_a), S(st_vfio_disallow), S(st_destroy0), END
+};
+
 static const struct seq seqs[] = {
 	{ "alloc-destroy", seq_alloc },
 	{ "map-4k", seq_map_4k },
@@ -694,6 +749,7 @@ static const struct seq seqs[] = {
 	{ "nested-vtd", seq_nested_vtd },
 	{ "nested-smmu", seq_nested_smmu },
 	{ "nested-empty-parent", seq_nested_empty_parent },
+	{ "vfio-edu", seq_vfio, true },
 	/*
 	 * Later ioctls get their sequences here:
 	 *   SVA bind:      open, alloc, bind the process (SVA), allow at PASID,
@@ -913,6 +969,10 @@ static void snap_take(struct env *e, struct snap *s)
 		return;
 	if (!_ioasid_info(e->fd, 0, 0, &caps))
 		s->quota = caps.quota;
+	if (e->vdev >= 0) {
+		s->dev[ND - 1].size = sizeof(s->dev[ND - 1]);
+		ioctl(e->vdev, IOASID_DEVICE_GET_INFO, &s->dev[ND - 1]);
+	}
 	for (i = 0; i < NP; i++) {
 		if (!e->p[i] || _ioasid_info_pasid(e->fd, e->p[i], &caps))
 			continue;
@@ -920,7 +980,7 @@ static void snap_take(struct env *e, struct snap *s)
 		s->ioas[i] = caps.ioas;
 	}
 	for (i = 0; i < ND; i++) {
-		if (e->dev[i] < 0)
+		if (e->dev[i] < 0 || (i == ND - 1 && e->vdev >= 0))
 			continue;
 		s->dev[i].size = sizeof(s->dev[i]);
 		ioctl(e->dev[i], IOASID_DEVICE_GET_INFO, &s->dev[i]);
@@ -1142,6 +1202,43 @@ static int run_seq(struct injector *in, const struct seq *sq, struct stats *stat
 	return 0;
 }
 
+/* The first edu device, bound to ioasidfd-vfio-pci, its group in our container */
+static int edu_setup(void)
+{
+	char bdfs[EDU_MAX_DEVICES][32];
+	int n, rc;
+
+	if (edu_ready)
+		return 0;
+	if (access("/sys/bus/pci/drivers/" EDU_DRIVER_IOASID, F_OK))
+		return -ENODEV;
+	n = edu_find(bdfs);
+	if (n <= 0)
+		return n ? n : -ENODEV;
+	rc = edu_bind(bdfs[0], EDU_DRIVER_IOASID);
+	if (!rc)
+		rc = vfio_edu_open_group(&edu, bdfs[0], IOASID_VFIO_IOMMU_TYPE);
+	if (rc) {
+		edu_unbind(bdfs[0]);
+		return rc;
+	}
+	edu_ready = true;
+	return 0;
+}
+
+/* Leaves the edu device as the test bed had it: unbound */
+static void edu_teardown(void)
+{
+	char bdf[32];
+
+	if (!edu_ready)
+		return;
+	snprintf(bdf, sizeof(bdf), "%s", edu.bdf);
+	vfio_edu_close(&edu);
+	edu_unbind(bdf);
+	edu_ready = false;
+}
+
 static void *mmap_thp(size_t len)
 {
 	uint8_t *p = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
@@ -1217,6 +1314,11 @@ int main(int argc, char **argv)
 				       strerror(-rc));
 				continue;
 			}
+			if (seqs[j].vfio && edu_setup()) {
+				printf("ok %d %s: %s # SKIP no edu device for ioasidfd-vfio-pci\n",
+				       ++tn, in->name, seqs[j].name);
+				continue;
+			}
 			if (run_seq(in, &seqs[j], &stats)) {
 				printf("not ok %d %s: %s\n# %s\n", ++tn, in->name,
 				       seqs[j].name, why);
@@ -1241,6 +1343,7 @@ int main(int argc, char **argv)
 				       stats.by_site[s]);
 		printf("\n");
 	}
+	edu_teardown();
 	printf("# (sequence, N) pairs run: %lu\n", total_pairs);
 	return failed ? 1 : 0;
 }
