@@ -24,9 +24,10 @@
  *                          point it reaches from then on, counting only the
  *                          kinds in the hex bitmap SITES (1 << IOASIDFD_INJ_*,
  *                          default all), fails, once.  "0" disarms.  Reading
- *                          gives "SEEN FIRED SITE": the points the task
+ *                          gives "SEEN FIRED KIND": the points the task
  *                          reached since it armed itself, 1 if the Nth
- *                          failed (else 0), and that point's kind (-1 if
+ *                          failed (else 0), and that point's kind (alloc,
+ *                          pin, memlock, pasid, iommu, user, file; "-" if
  *                          none).  Nothing fails in a task that did not arm
  *                          itself.
  */
@@ -81,6 +82,16 @@ struct ioasidfd_test_armed {
 	unsigned int seen;
 	int fired;
 	struct rcu_head rcu;
+};
+
+static const char *const ioasidfd_test_site_names[IOASIDFD_INJ_NR] = {
+	[IOASIDFD_INJ_ALLOC] = "alloc",
+	[IOASIDFD_INJ_PIN] = "pin",
+	[IOASIDFD_INJ_MEMLOCK] = "memlock",
+	[IOASIDFD_INJ_PASID] = "pasid",
+	[IOASIDFD_INJ_IOMMU] = "iommu",
+	[IOASIDFD_INJ_USER] = "user",
+	[IOASIDFD_INJ_FILE] = "file",
 };
 
 /* pid number (of the init namespace) -> struct ioasidfd_test_armed */
@@ -143,8 +154,9 @@ static ssize_t ioasidfd_test_fail_nth_read(struct file *file, char __user *ubuf,
 
 	rcu_read_lock();
 	a = ioasidfd_test_armed_self();
-	len = scnprintf(buf, sizeof(buf), "%u %d %d\n", a ? a->seen : 0,
-			a && a->fired >= 0, a ? a->fired : -1);
+	len = scnprintf(buf, sizeof(buf), "%u %d %s\n", a ? a->seen : 0,
+			a && a->fired >= 0,
+			a && a->fired >= 0 ? ioasidfd_test_site_names[a->fired] : "-");
 	rcu_read_unlock();
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
