@@ -315,15 +315,18 @@ def parse_data(lines):
 def parse_ctl(lines):
     ctl = {"modules": [], "edu": [], "nic": [], "info": [], "notes": [], "dmesg": None,
            "done": False, "booted": None, "exit": None, "lockdep": None,
-           "kmemleak": None}
+           "kmemleak": None, "gcda": {}}
     dmesg = None
     leaks = None
+    gcda = None
     for text, mark in split_markers(lines):
         if mark is None:
             if dmesg is not None:
                 dmesg.append(text)
             elif leaks is not None:
                 leaks.append(text)
+            elif gcda is not None:
+                gcda.append(text)
             continue
         word, _, rest = mark.partition(" ")
         if word == "DMESG-BEGIN":
@@ -336,6 +339,12 @@ def parse_ctl(lines):
         elif word == "KMEMLEAK-END":
             ctl["kmemleak"] = leaks
             leaks = None
+        elif word == "GCDA":
+            gcda = []
+            gcda_path = rest.strip()
+        elif word == "GCDA-END" and gcda is not None:
+            ctl["gcda"][gcda_path] = "".join(gcda)
+            gcda = None
         elif word == "MODULE":
             kind, name, status = (rest.split(None, 2) + ["", "", ""])[:3]
             ctl["modules"].append((kind, name, status))
@@ -455,6 +464,7 @@ def cmd_collect(argv):
     for n in ctl["notes"]:
         out.append("NOTE " + n)
 
+    write_gcda(d, ctl)
     klog = kernel_log(d, ctl)
     incidents = scan_kernel_log(klog)
     leaks = []
@@ -543,6 +553,20 @@ def cmd_run_status(argv):
     else:
         print(int(e.get("rc", "125")))
     return 0
+
+
+def write_gcda(d, ctl):
+    """The gcov data of a coverage build, into DIR/gcov/<its path>."""
+    import base64
+    for path, text in ctl["gcda"].items():
+        out = os.path.join(d, "gcov", path.lstrip("/"))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        try:
+            data = base64.b64decode(text, validate=False)
+        except ValueError:
+            continue
+        with open(out, "wb") as f:
+            f.write(data)
 
 
 def kernel_log(d, ctl=None):
