@@ -26,13 +26,21 @@ const struct ioasidfd_family ioasidfd_families[] = {
 	 * iommu_sva_bind_device() fails on x86; SVA through the SMMUv3 needs
 	 * CONFIG_ARM_SMMU_V3_SVA, which Debian's arm64 kernel lacks.
 	 */
+	/*
+	 * Nesting by shadow paging does not depend on the host's format: both
+	 * guest formats run over either IOMMU.
+	 */
 	[IOASID_FAMILY_VTD] = {
 		.family = IOASID_FAMILY_VTD,
 		.name = "vt-d",
+		.nested_formats = BIT(IOASID_NESTED_FMT_VTD_FS) |
+				  BIT(IOASID_NESTED_FMT_SMMUV3),
 	},
 	[IOASID_FAMILY_SMMUV3] = {
 		.family = IOASID_FAMILY_SMMUV3,
 		.name = "smmuv3",
+		.nested_formats = BIT(IOASID_NESTED_FMT_VTD_FS) |
+				  BIT(IOASID_NESTED_FMT_SMMUV3),
 	},
 	/* The software IOMMU walks both nested formats itself. */
 	[IOASID_FAMILY_SOFTWARE] = {

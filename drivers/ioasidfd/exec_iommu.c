@@ -233,6 +233,30 @@ static void ioasidfd_iommu_hwpt_free(struct ioasidfd_hwpt *hwpt)
 	kfree(hwpt);
 }
 
+/* Without sleeping: one iommu_map_atomic() per run (6.1 exports no atomic sg map). */
+static int ioasidfd_iommu_map_atomic(struct ioasidfd_hwpt *hwpt,
+				     unsigned long iova,
+				     const struct ioasidfd_pfn_run *runs,
+				     unsigned int nr, int prot)
+{
+	size_t done = 0, len;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < nr; i++) {
+		len = runs[i].npages << PAGE_SHIFT;
+		rc = iommu_map_atomic(hwpt->domain, iova + done,
+				      PFN_PHYS(runs[i].pfn), len, prot);
+		if (rc) {
+			if (done)
+				iommu_unmap(hwpt->domain, iova, done);
+			return rc;
+		}
+		done += len;
+	}
+	return 0;
+}
+
 /*
  * One iommu_map_sg() per batch of runs: the driver maps each physically
  * contiguous run with the largest page sizes it can and syncs the IOTLB
@@ -240,7 +264,7 @@ static void ioasidfd_iommu_hwpt_free(struct ioasidfd_hwpt *hwpt)
  */
 static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 			      const struct ioasidfd_pfn_run *runs,
-			      unsigned int nr, int prot)
+			      unsigned int nr, int prot, gfp_t gfp)
 {
 	struct scatterlist *sg;
 	struct sg_table sgt;
@@ -249,7 +273,9 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 	unsigned int i;
 	int rc;
 
-	rc = sg_alloc_table(&sgt, nr, GFP_KERNEL_ACCOUNT);
+	if (!gfpflags_allow_blocking(gfp))
+		return ioasidfd_iommu_map_atomic(hwpt, iova, runs, nr, prot);
+	rc = sg_alloc_table(&sgt, nr, gfp);
 	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, sg_free_table(&sgt); rc = -ENOMEM);
 	if (rc)
 		return rc;
@@ -312,7 +338,9 @@ static void ioasidfd_iommu_detach(struct ioasidfd_attach *attach)
 
 const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {
 	.executor = IOASID_EXEC_IOMMU_API,
-	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA),
+	/* Nested IOASIDs by shadow paging (shadow.c), at RID */
+	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA) |
+		 BIT(IOASID_MODE_NESTED) | BIT(IOASID_MODE_SVA),
 	.probe = ioasidfd_iommu_probe,
 	.remove = ioasidfd_iommu_remove,
 	.hwpt_alloc = ioasidfd_iommu_hwpt_alloc,

@@ -124,7 +124,7 @@ static void ioasidfd_sw_detach(struct ioasidfd_attach *attach)
 const struct ioasidfd_exec_ops ioasidfd_exec_sw = {
 	.executor = IOASID_EXEC_SOFTWARE,
 	.modes = BIT(IOASID_MODE_NONE) | BIT(IOASID_MODE_IOVA) |
-		 BIT(IOASID_MODE_NESTED),
+		 BIT(IOASID_MODE_NESTED) | BIT(IOASID_MODE_SVA),
 	.walks = true,
 	.probe = ioasidfd_sw_probe,
 	.remove = ioasidfd_sw_remove,

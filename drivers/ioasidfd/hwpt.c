@@ -59,9 +59,16 @@ static void ioasidfd_hwpt_free(struct ioasidfd_hwpt *hwpt)
 	ioasidfd_count(IOASIDFD_CNT_HWPT, -1);
 }
 
-/* Unmaps [iova, iova + length) from one programmed hwpt, IOTLB flushed. */
-static void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-			      unsigned long length)
+/**
+ * ioasidfd_hwpt_zap() - unmap a range from one programmed page table
+ * @hwpt: the page table
+ * @iova: first IOVA
+ * @length: bytes, all of them mapped
+ *
+ * The IOTLB is flushed on return.
+ */
+void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+		       unsigned long length)
 {
 	struct iommu_iotlb_gather gather;
 
@@ -103,7 +110,7 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		nr = ioasidfd_pages_runs(p, first + done, npages - done, runs,
 					 max, &n);
 		rc = hwpt->ops->map(hwpt, iova + (done << PAGE_SHIFT), runs, nr,
-				    prot | hwpt->prot);
+				    prot | hwpt->prot, GFP_KERNEL_ACCOUNT);
 		if (rc)
 			break;
 		done += n;
@@ -118,8 +125,10 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 /**
  * ioasidfd_iopt_push() - map pinned pages into every programmed page table
  * @iopt: the translation, locked
- * @iova: where the memory goes
- * @p: the pinned memory, all of it
+ * @iova: where page @first goes
+ * @p: the pinned memory
+ * @first: first page of @p
+ * @npages: pages from @first
  * @prot: IOMMU_* rights
  *
  * Called before the source makes the translation visible.
@@ -127,7 +136,8 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
  * Return: 0, or an error with nothing mapped in any page table.
  */
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
-		       const struct ioasidfd_pages *p, int prot)
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot)
 {
 	struct ioasidfd_hwpt *hwpt;
 	int rc;
@@ -136,7 +146,7 @@ int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
 		if (hwpt->ops->walks)
 			continue;
-		rc = ioasidfd_hwpt_push(hwpt, iova, p, 0, p->npages, prot);
+		rc = ioasidfd_hwpt_push(hwpt, iova, p, first, npages, prot);
 		if (rc)
 			goto err_zap;
 	}
@@ -145,7 +155,55 @@ int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 err_zap:
 	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
 		if (!hwpt->ops->walks)
-			ioasidfd_hwpt_zap(hwpt, iova, p->npages << PAGE_SHIFT);
+			ioasidfd_hwpt_zap(hwpt, iova, npages << PAGE_SHIFT);
+	return rc;
+}
+
+/**
+ * ioasidfd_iopt_push_runs_atomic() - map runs without sleeping
+ * @iopt: the translation; its xlate lock is held for writing
+ * @iova: where the first run goes
+ * @runs: physical memory, contiguous in IOVA from @iova
+ * @nr: entries in @runs
+ * @prot: IOMMU_* rights
+ * @only: map into this page table only (not on the list yet), or NULL for
+ *        every programmed page table of @iopt
+ *
+ * For an mm mirror, which maps under the lock its MMU notifier takes.
+ *
+ * Return: 0, or an error with nothing of the range mapped anywhere.
+ */
+int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
+				   unsigned long iova,
+				   const struct ioasidfd_pfn_run *runs,
+				   unsigned int nr, int prot,
+				   struct ioasidfd_hwpt *only)
+{
+	struct ioasidfd_hwpt *hwpt;
+	unsigned long len = 0;
+	unsigned int i;
+	int rc;
+
+	lockdep_assert_held_write(&iopt->xlate);
+	for (i = 0; i < nr; i++)
+		len += runs[i].npages << PAGE_SHIFT;
+	if (only)
+		return only->ops->map(only, iova, runs, nr, prot | only->prot,
+				      GFP_ATOMIC | __GFP_ACCOUNT);
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops->walks)
+			continue;
+		rc = hwpt->ops->map(hwpt, iova, runs, nr, prot | hwpt->prot,
+				    GFP_ATOMIC | __GFP_ACCOUNT);
+		if (rc)
+			goto err_zap;
+	}
+	return 0;
+
+err_zap:
+	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			ioasidfd_hwpt_zap(hwpt, iova, len);
 	return rc;
 }
 
@@ -248,14 +306,29 @@ static struct ioasidfd_hwpt *ioasidfd_hwpt_create(struct ioasidfd_iopt *iopt,
 	/* The executor's attach has fixed the device's aperture. */
 	hwpt->aperture = attach->idev->aperture;
 	rc = ioasidfd_iopt_check_attach(iopt, attach->idev, attach->wire_pasid);
-	if (!rc && !ops->walks && iopt->src)
-		rc = iopt->src->replay(iopt, hwpt);
-	if (rc) {
-		ops->detach(attach);
-		goto err_free;
+	if (rc)
+		goto err_detach;
+	if (!ops->walks && iopt->src && iopt->src->replay_xlate) {
+		/* Filled and listed in one hold: no zap of the source misses it */
+		down_write(&iopt->xlate);
+		rc = iopt->src->replay(iopt, hwpt, attach->idev);
+		if (!rc)
+			list_add_tail(&hwpt->item, &iopt->hwpts);
+		up_write(&iopt->xlate);
+		if (rc)
+			goto err_detach;
+		ioasidfd_count(IOASIDFD_CNT_HWPT, 1);
+		return hwpt;
 	}
+	if (!ops->walks && iopt->src)
+		rc = iopt->src->replay(iopt, hwpt, attach->idev);
+	if (rc)
+		goto err_detach;
 	ioasidfd_hwpt_link(hwpt);
 	return hwpt;
+
+err_detach:
+	ops->detach(attach);
 
 err_free:
 	attach->hwpt = NULL;

@@ -62,6 +62,7 @@
 struct iommu_domain;
 struct iommu_group;
 struct iommu_iotlb_gather;
+struct mm_struct;
 struct page;
 struct seq_file;
 
@@ -97,6 +98,8 @@ struct ioasidfd_user {
  *        IOASIDs for lookups, parked ones included
  * @nr_ioas: PASIDs this context holds, live and parked, for the per-fd quota
  * @user: per-user accounting, shared with the user's other contexts
+ * @label: the owner of a kernel-owned context (ioasidfd_kctx_create()), for
+ *         debugfs; empty for the context of a /dev/ioasid fd
  */
 struct ioasidfd_ctx {
 	refcount_t users;
@@ -104,6 +107,7 @@ struct ioasidfd_ctx {
 	struct list_head live;
 	atomic_t nr_ioas;
 	struct ioasidfd_user *user;
+	char label[32];
 };
 
 /* ioasidfd_ioas::flags bits */
@@ -188,8 +192,9 @@ struct ioasidfd_access {
  * struct ioasidfd_source_ops - a way of translating: what an IOASID's mode is
  * @mode: IOASID_MODE_*
  * @replay: program every translation of the source into @hwpt, a new page
- *          table of an executor that holds one; all or nothing.  The iopt
- *          lock is held
+ *          table of an executor that holds one, for @idev, the device it is
+ *          made for (whose aperture and reserved regions bound it); all or
+ *          nothing.  The iopt lock is held
  * @check_attach: can @idev join the source's users (at @wire_pasid, or
  *                IOASIDFD_PASID_RID)?  0, -ERANGE for translation the
  *                device's IOMMU cannot reach, -EMEDIUMTYPE for one its
@@ -205,11 +210,22 @@ struct ioasidfd_access {
  * @release: free the source's state; the IOASID is going away and nothing
  *           uses the iopt any more
  * @info: fill in the mode-specific fields of GET_INFO; the iopt lock is held
+ * @access: one access of a walking executor, done by the source itself
+ *          (translation and copy), without any lock held: for sources whose
+ *          translation sleeps (an mm: I/O page faults).  Return as
+ *          ioasidfd_iopt_access(); may be NULL (then @lookup is used)
+ * @replay_xlate: @replay runs with the xlate lock held for writing, and the
+ *                new page table joins the IOASID's list in the same hold
+ *                (an MMU notifier's zaps must never miss it)
  * @stream_wide: does a RID attachment take the requests of every PASID of
  *               the stream too (an SMMUv3 STE: the SubstreamID selects a CD)?
  *               May be NULL (no)
  * @caps: add mode-specific GET_INFO capabilities; the iopt lock is held.
  *        May be NULL
+ * @parent_prepare: the parent (stage 2) of this nested IOASID is about to
+ *                  remove [@start, @last]: allocate what @parent_zap will
+ *                  need.  Called with the parent's iopt lock held, before
+ *                  its xlate lock; may be NULL
  * @parent_zap: the parent (stage 2) of this nested IOASID removed
  *              [@start, @last]: drop everything derived from it.  Called
  *              with the parent's iopt lock and xlate lock (for writing)
@@ -218,7 +234,8 @@ struct ioasidfd_access {
  */
 struct ioasidfd_source_ops {
 	u32 mode;
-	int (*replay)(struct ioasidfd_iopt *iopt, struct ioasidfd_hwpt *hwpt);
+	int (*replay)(struct ioasidfd_iopt *iopt, struct ioasidfd_hwpt *hwpt,
+		      struct ioasidfd_device *idev);
 	int (*check_attach)(struct ioasidfd_iopt *iopt,
 			    struct ioasidfd_device *idev, u32 wire_pasid);
 	struct page *(*lookup)(struct ioasidfd_iopt *iopt,
@@ -226,8 +243,11 @@ struct ioasidfd_source_ops {
 	void (*wipe)(struct ioasidfd_iopt *iopt);
 	void (*release)(struct ioasidfd_iopt *iopt);
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
+	bool (*access)(struct ioasidfd_iopt *iopt, struct ioasidfd_access *acc);
+	bool replay_xlate;
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
+	int (*parent_prepare)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 	void (*parent_zap)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 };
 
@@ -302,8 +322,10 @@ struct ioasidfd_pfn_run {
  * @hwpt_alloc: allocate an empty page table that @idev can attach to
  * @hwpt_free: free a page table no attachment uses
  * @map: map @nr runs of physical memory, contiguous in IOVA from @iova, with
- *       IOMMU_* @prot; all or nothing, the IOTLB in sync on return.  May
- *       allocate.  Programmed executors only
+ *       IOMMU_* @prot; all or nothing, the IOTLB in sync on return.
+ *       Allocates with @gfp: GFP_KERNEL, or GFP_ATOMIC under an xlate lock
+ *       (an mm mirror maps under the lock its MMU notifier takes).
+ *       Programmed executors only
  * @unmap: unmap [@iova, @iova + @length), collecting the IOTLB flush in
  *         @gather; never allocates.  Programmed executors only
  * @flush: complete the IOTLB flushes collected in @gather: afterwards no
@@ -326,7 +348,8 @@ struct ioasidfd_exec_ops {
 	struct ioasidfd_hwpt *(*hwpt_alloc)(struct ioasidfd_device *idev);
 	void (*hwpt_free)(struct ioasidfd_hwpt *hwpt);
 	int (*map)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		   const struct ioasidfd_pfn_run *runs, unsigned int nr, int prot);
+		   const struct ioasidfd_pfn_run *runs, unsigned int nr, int prot,
+		   gfp_t gfp);
 	void (*unmap)(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		      unsigned long length, struct iommu_iotlb_gather *gather);
 	void (*flush)(struct ioasidfd_hwpt *hwpt,
@@ -538,6 +561,8 @@ void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
 int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
 			     const struct ioasidfd_source_ops *src, void *priv);
 void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt);
+int ioasidfd_iopt_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
+				 u64 last);
 void ioasidfd_iopt_parent_zap(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 int ioasidfd_iopt_iova_ranges(struct ioasidfd_iopt *iopt,
 			      struct ioasid_iova_range **out);
@@ -557,6 +582,8 @@ struct ioasidfd_ranges {
 int ioasidfd_iopt_usable(struct ioasidfd_iopt *iopt, struct ioasidfd_ranges *rs);
 bool ioasidfd_ranges_cover(const struct ioasidfd_ranges *rs, u64 start,
 			   u64 last);
+int ioasidfd_ranges_device(struct ioasidfd_ranges *rs,
+			   struct ioasidfd_device *idev);
 
 /* pages.c */
 
@@ -595,6 +622,9 @@ int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
 			bool all, int (*confirm)(void *arg, u64 unmapped),
 			void *arg);
 unsigned long ioasidfd_iova_nr_mappings(struct ioasidfd_iopt *iopt);
+const struct ioasidfd_pages *ioasidfd_iova_find(struct ioasidfd_iopt *iopt,
+						u64 iova, unsigned long *index,
+						u64 *last, int *prot);
 struct page *ioasidfd_iova_page(struct ioasidfd_iopt *iopt, u64 iova,
 				u32 rights, u32 *reason);
 
@@ -610,6 +640,16 @@ int ioasidfd_nested_bind_ioctl(struct ioasidfd_ucmd *ucmd);
 int ioasidfd_nested_invalidate_ioctl(struct ioasidfd_ucmd *ucmd);
 void ioasidfd_nested_info(struct ioasidfd_caps *caps);
 
+/* sva.c: the process address space source */
+extern const struct ioasidfd_source_ops ioasidfd_sva_source;
+int ioasidfd_sva_bind(struct ioasidfd_ioas *ioas, struct mm_struct *mm);
+int ioasidfd_sva_unbind(struct ioasidfd_ioas *ioas);
+int ioasidfd_sva_prefault(struct ioasidfd_ioas *ioas, u64 va, u64 length,
+			  bool write, u64 *mapped, u64 *skipped);
+int ioasidfd_sva_bind_ioctl(struct ioasidfd_ucmd *ucmd);
+int ioasidfd_sva_prefault_ioctl(struct ioasidfd_ucmd *ucmd);
+void ioasidfd_sva_init(void);
+
 /* hwpt.c */
 int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach);
 void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt);
@@ -618,9 +658,17 @@ void ioasidfd_hwpt_prune(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		       const struct ioasidfd_pages *p, unsigned long first,
 		       unsigned long npages, int prot);
+int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
+				   unsigned long iova,
+				   const struct ioasidfd_pfn_run *runs,
+				   unsigned int nr, int prot,
+				   struct ioasidfd_hwpt *only);
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
-		       const struct ioasidfd_pages *p, int prot);
+		       const struct ioasidfd_pages *p, unsigned long first,
+		       unsigned long npages, int prot);
 void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
+		       unsigned long length);
+void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		       unsigned long length);
 bool ioasidfd_iopt_programmed(struct ioasidfd_iopt *iopt);
 

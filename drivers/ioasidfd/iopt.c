@@ -145,6 +145,31 @@ void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt)
 }
 
 /**
+ * ioasidfd_iopt_parent_prepare() - warn nested children of a stage-2 removal
+ * @iopt: the parent, locked (not its xlate lock)
+ * @start: first IOVA about to be removed
+ * @last: last IOVA about to be removed
+ *
+ * Return: 0, or -ENOMEM with nothing changed.
+ */
+int ioasidfd_iopt_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
+				 u64 last)
+{
+	struct ioasidfd_iopt *child;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	list_for_each_entry(child, &iopt->children, child_item) {
+		if (!child->src || !child->src->parent_prepare)
+			continue;
+		rc = child->src->parent_prepare(child, start, last);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/**
  * ioasidfd_iopt_parent_zap() - tell nested children their stage 2 shrank
  * @iopt: the parent; its lock and its xlate lock (for writing) are held
  * @start: first IOVA removed
@@ -234,8 +259,15 @@ static int ioasidfd_ranges_clip(struct ioasidfd_ranges *rs, u64 start, u64 last,
 	return rc;
 }
 
-static int ioasidfd_ranges_device(struct ioasidfd_ranges *rs,
-				  struct ioasidfd_device *idev)
+/**
+ * ioasidfd_ranges_device() - keep the ranges a device's IOMMU can map
+ * @rs: the ranges; replaced (freed and emptied on error)
+ * @idev: the device: its aperture, off its reserved regions
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ioasidfd_ranges_device(struct ioasidfd_ranges *rs,
+			   struct ioasidfd_device *idev)
 {
 	unsigned int i;
 	int rc;
@@ -354,6 +386,11 @@ bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
 	struct page *page;
 	void *va;
 
+	const struct ioasidfd_source_ops *src = READ_ONCE(iopt->src);
+
+	/* A source whose translation sleeps does it all itself */
+	if (src && src->access)
+		return src->access(iopt, acc);
 	memset(&acc->fault, 0, sizeof(acc->fault));
 	if (parent)
 		down_read(&parent->xlate);

@@ -104,7 +104,8 @@ static void ioasidfd_iova_remove(struct ioasidfd_iopt *iopt,
 }
 
 static int ioasidfd_iova_replay(struct ioasidfd_iopt *iopt,
-				struct ioasidfd_hwpt *hwpt)
+				struct ioasidfd_hwpt *hwpt,
+				struct ioasidfd_device *idev)
 {
 	struct ioasidfd_iova *iv = iopt->src_priv;
 	struct ioasidfd_area *area, *done;
@@ -134,32 +135,80 @@ err_unmap:
 	return rc;
 }
 
-/* Every mapping must lie inside the device's aperture, off its reserved regions. */
+/*
+ * Every mapping must lie inside the device's aperture, off its reserved
+ * regions: the lowest start and the highest end of the tree for the one,
+ * an interval lookup per region for the other, whatever the number of
+ * mappings.
+ */
 static int ioasidfd_iova_check_attach(struct ioasidfd_iopt *iopt,
 				      struct ioasidfd_device *idev,
 				      u32 wire_pasid)
 {
 	struct ioasidfd_iova *iv = iopt->src_priv;
-	struct ioasidfd_area *area;
+	struct ioasidfd_area *first, *top;
+	struct rb_node *leftmost;
 	unsigned int i;
 
 	lockdep_assert_held(&iopt->lock);
-	for (area = ioasidfd_area_it_iter_first(&iv->areas, 0, U64_MAX); area;
-	     area = ioasidfd_area_it_iter_next(area, 0, U64_MAX)) {
-		if (area->start < idev->aperture.start ||
-		    area->last > idev->aperture.last)
+	leftmost = rb_first_cached(&iv->areas);
+	if (!leftmost)
+		return 0;
+	first = rb_entry(leftmost, struct ioasidfd_area, node);
+	top = rb_entry(iv->areas.rb_root.rb_node, struct ioasidfd_area, node);
+	/* The root's subtree_last is the highest last IOVA of all */
+	if (first->start < idev->aperture.start ||
+	    top->subtree_last > idev->aperture.last)
+		return -ERANGE;
+	for (i = 0; i < idev->nr_resv; i++)
+		if (ioasidfd_area_it_iter_first(&iv->areas, idev->resv[i].start,
+						idev->resv[i].last))
 			return -ERANGE;
-		for (i = 0; i < idev->nr_resv; i++)
-			if (area->start <= idev->resv[i].last &&
-			    area->last >= idev->resv[i].start)
-				return -ERANGE;
-	}
 	return 0;
+}
+
+/* Stage 2 is stable under the iopt lock or the xlate lock. */
+static void ioasidfd_iova_assert_stable(struct ioasidfd_iopt *iopt)
+{
+	lockdep_assert(lockdep_is_held(&iopt->lock) ||
+		       lockdep_is_held(&iopt->xlate));
+}
+
+/**
+ * ioasidfd_iova_find() - the mapping an IOVA falls in
+ * @iopt: the translation; its lock or its xlate lock is held
+ * @iova: the address
+ * @index: returns the index of @iova's page in the mapping's pages
+ * @last: returns the mapping's last IOVA; or, when nothing maps @iova, the
+ *        last IOVA of the hole (U64_MAX if no mapping follows)
+ * @prot: returns its IOMMU_* rights
+ *
+ * Return: the mapping's pinned pages, or NULL if nothing maps @iova.
+ */
+const struct ioasidfd_pages *ioasidfd_iova_find(struct ioasidfd_iopt *iopt,
+						u64 iova, unsigned long *index,
+						u64 *last, int *prot)
+{
+	struct ioasidfd_iova *iv = ioasidfd_iova(iopt);
+	struct ioasidfd_area *area;
+
+	ioasidfd_iova_assert_stable(iopt);
+	area = iv ? ioasidfd_area_it_iter_first(&iv->areas, iova, U64_MAX) :
+	       NULL;
+	if (!area || area->start > iova) {
+		/* A hole: up to the next mapping */
+		*last = area ? area->start - 1 : U64_MAX;
+		return NULL;
+	}
+	*index = (iova - area->start) >> PAGE_SHIFT;
+	*last = area->last;
+	*prot = area->prot;
+	return &area->pages;
 }
 
 /**
  * ioasidfd_iova_page() - the page an IOVA of an IOVA-map source names
- * @iopt: the translation; its xlate lock is held (for reading at least)
+ * @iopt: the translation; its lock or its xlate lock is held
  * @iova: the address
  * @rights: IOASIDFD_ACC_READ and/or IOASIDFD_ACC_WRITE needed
  * @reason: returns IOASID_FAULT_REASON_UNMAPPED or _PERMISSION on failure
@@ -174,7 +223,7 @@ struct page *ioasidfd_iova_page(struct ioasidfd_iopt *iopt, u64 iova,
 	struct ioasidfd_iova *iv = ioasidfd_iova(iopt);
 	struct ioasidfd_area *area;
 
-	lockdep_assert_held(&iopt->xlate);
+	ioasidfd_iova_assert_stable(iopt);
 	area = iv ? ioasidfd_area_it_iter_first(&iv->areas, iova, iova) : NULL;
 	if (!area) {
 		*reason = IOASID_FAULT_REASON_UNMAPPED;
@@ -204,6 +253,11 @@ static void ioasidfd_iova_wipe(struct ioasidfd_iopt *iopt)
 	LIST_HEAD(dead);
 
 	lockdep_assert_held(&iopt->lock);
+	/*
+	 * Best effort: children that cannot prepare zap more than the
+	 * removed range; nothing of the parent survives a wipe anyway.
+	 */
+	ioasidfd_iopt_parent_prepare(iopt, 0, U64_MAX);
 	down_write(&iopt->xlate);
 	while ((area = ioasidfd_area_it_iter_first(&iv->areas, 0, U64_MAX))) {
 		ioasidfd_iova_remove(iopt, iv, area);
@@ -323,7 +377,8 @@ static int ioasidfd_iova_insert(struct ioasidfd_iopt *iopt,
 	area->start = iova;
 	area->last = iova + length - 1;
 	ioasidfd_hwpt_prune(iopt, area->start, area->last);
-	rc = ioasidfd_iopt_push(iopt, area->start, &area->pages, area->prot);
+	rc = ioasidfd_iopt_push(iopt, area->start, &area->pages, 0,
+				area->pages.npages, area->prot);
 	if (rc)
 		goto out;
 	down_write(&iopt->xlate);
@@ -473,6 +528,8 @@ void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 	iv = ioasidfd_iova(iopt);
 	if (iv && ioasidfd_area_it_iter_first(&iv->areas, area->start,
 					      area->last) == area) {
+		/* As for the wipe: best effort, zapping more if need be. */
+		ioasidfd_iopt_parent_prepare(iopt, area->start, area->last);
 		down_write(&iopt->xlate);
 		ioasidfd_iova_remove(iopt, iv, area);
 		up_write(&iopt->xlate);
@@ -547,6 +604,9 @@ int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
 		rc = 0;
 	if (!rc)
 		rc = confirm(arg, unmapped);
+	/* Nested children allocate what they need before xlate is taken. */
+	if (!rc)
+		rc = ioasidfd_iopt_parent_prepare(iopt, start, last);
 	if (rc)
 		goto out_unlock;
 	down_write(&iopt->xlate);

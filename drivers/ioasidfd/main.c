@@ -17,6 +17,7 @@
 
 #include "ioasidfd_private.h"
 #include "inject.h"
+#include "shadow.h"
 
 atomic_long_t ioasidfd_counters[IOASIDFD_CNT_NR];
 
@@ -27,6 +28,9 @@ MODULE_PARM_DESC(max_per_fd, "Most PASIDs one /dev/ioasid fd may hold, parked on
 unsigned int ioasidfd_max_per_user = 131072;
 module_param_named(max_per_user, ioasidfd_max_per_user, uint, 0644);
 MODULE_PARM_DESC(max_per_user, "Most PASIDs the fds of one user may hold, parked ones included");
+
+module_param_named(shadow_max_records, ioasidfd_shadow_max_records, uint, 0644);
+MODULE_PARM_DESC(shadow_max_records, "Most reverse-map records (runs, guest table pages) the shadow of one nested IOASID keeps; what is past it is not shadowed");
 
 /**
  * ioasidfd_copy_cmd() - read a size-prefixed command struct from userspace
@@ -219,6 +223,10 @@ static const struct ioasidfd_op ioasidfd_ops[] = {
 	IOASIDFD_CTX_OP(IOASID_CMD_NESTED_INVALIDATE,
 			ioasidfd_nested_invalidate_ioctl,
 			struct ioasid_nested_invalidate, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_SVA_BIND, ioasidfd_sva_bind_ioctl,
+			struct ioasid_sva_bind, __reserved),
+	IOASIDFD_CTX_OP(IOASID_CMD_SVA_PREFAULT, ioasidfd_sva_prefault_ioctl,
+			struct ioasid_sva_prefault, out_skipped),
 };
 
 static long ioasidfd_fops_ioctl(struct file *file, unsigned int cmd,
@@ -322,6 +330,7 @@ static int __init ioasidfd_init(void)
 	int rc;
 
 	ioasidfd_xlate_lockdep_prime();
+	ioasidfd_sva_init();
 	rc = ioasidfd_ioas_init();
 	if (rc)
 		return rc;

@@ -56,6 +56,7 @@
 #include "ioasidfd_private.h"
 #include "inject.h"
 #include "pgfmt.h"
+#include "shadow.h"
 
 /* Most IOTLB entries one nested IOASID caches. */
 #define IOASIDFD_NESTED_TLB_MAX		4096
@@ -134,6 +135,10 @@ struct ioasidfd_cd_entry {
  *        ioasidfd_cd_entry; the xarray's own lock
  * @hits: IOTLB hits
  * @misses: IOTLB misses (walks)
+ * @shadow: the shadow the programmed page tables (kernel IOMMU API
+ *          executor) translate with, made by their first replay; NULL while
+ *          only walking executors use the IOASID.  Protected by the
+ *          parent's iopt lock (see shadow.c)
  *
  * @vtd, @ste, @raw and @dead change with the xlate lock held for writing.
  */
@@ -156,6 +161,7 @@ struct ioasidfd_nested {
 	struct xarray ctxs;
 	u64 hits;
 	u64 misses;
+	struct ioasidfd_shadow *shadow;
 };
 
 static struct ioasidfd_nested *ioasidfd_nested(struct ioasidfd_iopt *iopt)
@@ -649,15 +655,20 @@ static void ioasidfd_nested_wipe(struct ioasidfd_iopt *iopt)
 	struct ioasidfd_iopt *parent = iopt->parent;
 
 	lockdep_assert_held(&iopt->lock);
+	/* The parent's lock keeps the shadow from its UNMAPs meanwhile. */
+	mutex_lock_nested(&parent->lock, SINGLE_DEPTH_NESTING);
 	down_write(&iopt->xlate);
 	n->dead = true;
 	ioasidfd_nested_flush(iopt, n);
+	if (n->shadow)
+		ioasidfd_shadow_zap_all(iopt, n->shadow);
 	up_write(&iopt->xlate);
+	ioasidfd_shadow_free(n->shadow);
+	n->shadow = NULL;
 	/*
 	 * The parent may go now (it is no longer a stage 2 in use), but stays
 	 * in memory, and its iopt with it, until this IOASID releases it.
 	 */
-	mutex_lock_nested(&parent->lock, SINGLE_DEPTH_NESTING);
 	if (!list_empty(&iopt->child_item)) {
 		list_del_init(&iopt->child_item);
 		parent->nr_children--;
@@ -686,20 +697,124 @@ static int ioasidfd_nested_check_attach(struct ioasidfd_iopt *iopt,
 					u32 wire_pasid)
 {
 	struct ioasidfd_nested *n = iopt->src_priv;
+	int rc = 0;
 
 	if (!(idev->family->nested_formats & BIT(n->format)))
 		return -EMEDIUMTYPE;
 	if (n->format == IOASID_NESTED_FMT_SMMUV3 &&
 	    wire_pasid != IOASIDFD_PASID_RID)
 		return -EMEDIUMTYPE;
-	return 0;
+	/* A shadow made for other devices must fit this one's IOMMU. */
+	if (!idev->exec->walks && n->shadow) {
+		mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
+		rc = ioasidfd_shadow_check(n->shadow, idev);
+		mutex_unlock(&iopt->parent->lock);
+	}
+	return rc;
 }
 
-/* Programmed executors cannot take a nested IOASID yet: nothing to replay. */
-static int ioasidfd_nested_replay(struct ioasidfd_iopt *iopt,
-				  struct ioasidfd_hwpt *hwpt)
+/*
+ * What requests without PASID translate with, for the shadow: VT-d the
+ * entry of RID_PASID, SMMUv3 the CD S1DSS selects.  Through the context
+ * caches, like every access.  @scratch holds an uncached CD.
+ */
+static void ioasidfd_nested_rid_src(struct ioasidfd_nested *n,
+				    const struct ioasidfd_s2_walk *s2,
+				    struct ioasidfd_cd_entry *scratch,
+				    struct ioasidfd_shadow_src *src)
 {
-	return -EMEDIUMTYPE;
+	struct ioasidfd_access acc = { .rights = IOASIDFD_ACC_READ };
+	const struct ioasidfd_vtd_ctx *vtd;
+	const struct ioasidfd_cd_entry *cd;
+
+	src->kind = IOASIDFD_SHADOW_NONE;
+	src->s2 = s2;
+	if (n->dead)
+		return;
+	if (n->format == IOASID_NESTED_FMT_VTD_FS) {
+		vtd = ioasidfd_nested_vtd_ctx(n, IOASIDFD_NESTED_RID_PASID);
+		if (vtd->mode == IOASIDFD_VTD_FIRST_STAGE) {
+			src->kind = IOASIDFD_SHADOW_S1;
+			src->cfg = &vtd->cfg;
+		} else if (vtd->mode == IOASIDFD_VTD_PASSTHROUGH) {
+			src->kind = IOASIDFD_SHADOW_BYPASS;
+		}
+		return;
+	}
+	if (!n->ste.valid || n->ste.config == IOASIDFD_SMMU_STE_ABORT)
+		return;
+	if (n->ste.config == IOASIDFD_SMMU_STE_BYPASS) {
+		src->kind = IOASIDFD_SHADOW_BYPASS;
+		return;
+	}
+	cd = ioasidfd_nested_cd(n, s2, &acc, scratch);
+	if (!cd)
+		return;		/* terminated or a bad CD: nothing translates */
+	if (cd->bypass) {
+		src->kind = IOASIDFD_SHADOW_BYPASS;
+	} else {
+		src->kind = IOASIDFD_SHADOW_S1;
+		src->cfg = &cd->cfg;
+	}
+}
+
+/*
+ * Re-walks [start, last] of the shadow (everything: 0, U64_MAX) for the
+ * programmed page tables; the IOASID and its parent are locked.  @idev, if
+ * not NULL, is a device about to join whose IOMMU bounds the shadow too.
+ */
+static int ioasidfd_nested_shadow_sync(struct ioasidfd_iopt *iopt,
+				       struct ioasidfd_device *idev, u64 start,
+				       u64 last)
+{
+	struct ioasidfd_nested *n = iopt->src_priv;
+	const struct ioasidfd_s2_walk s2 = {
+		.page = ioasidfd_nested_s2_page,
+		.arg = iopt->parent,
+	};
+	struct ioasidfd_cd_entry scratch;
+	struct ioasidfd_shadow_src src;
+	struct ioasidfd_ranges rs;
+	int rc;
+
+	lockdep_assert_held(&iopt->parent->lock);
+	rc = ioasidfd_iopt_usable(iopt, &rs);
+	if (!rc && idev)
+		rc = ioasidfd_ranges_device(&rs, idev);
+	if (rc) {
+		kfree(rs.r);
+		return rc;
+	}
+	ioasidfd_nested_rid_src(n, &s2, &scratch, &src);
+	rc = ioasidfd_shadow_sync(iopt, n->shadow, &src, &rs, start, last);
+	kfree(rs.r);
+	return rc;
+}
+
+/*
+ * A new page table of the kernel IOMMU API executor: the shadow, built at
+ * the first one (bounded by the device's IOMMU), mapped into it.
+ */
+static int ioasidfd_nested_replay(struct ioasidfd_iopt *iopt,
+				  struct ioasidfd_hwpt *hwpt,
+				  struct ioasidfd_device *idev)
+{
+	struct ioasidfd_nested *n = iopt->src_priv;
+	int rc = 0;
+
+	mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
+	if (!n->shadow) {
+		n->shadow = ioasidfd_shadow_alloc();
+		rc = n->shadow ? ioasidfd_nested_shadow_sync(iopt, idev, 0,
+							     U64_MAX) : -ENOMEM;
+		/* What is left unmapped is counted; only no memory fails. */
+		if (rc && rc != -ENOMEM)
+			rc = 0;
+	}
+	if (!rc)
+		rc = ioasidfd_shadow_replay(iopt, n->shadow, hwpt);
+	mutex_unlock(&iopt->parent->lock);
+	return rc;
 }
 
 static bool ioasidfd_nested_stream_wide(struct ioasidfd_iopt *iopt)
@@ -717,7 +832,17 @@ static void ioasidfd_nested_parent_zap(struct ioasidfd_iopt *iopt, u64 start,
 
 	down_write_nested(&iopt->xlate, SINGLE_DEPTH_NESTING);
 	ioasidfd_nested_flush(iopt, n);
+	if (n->shadow)
+		ioasidfd_shadow_parent_zap(iopt, n->shadow, start, last);
 	up_write(&iopt->xlate);
+}
+
+static int ioasidfd_nested_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
+					  u64 last)
+{
+	struct ioasidfd_nested *n = iopt->src_priv;
+
+	return n->shadow ? ioasidfd_shadow_prepare(n->shadow, start, last) : 0;
 }
 
 static void ioasidfd_nested_caps(struct ioasidfd_iopt *iopt,
@@ -725,6 +850,7 @@ static void ioasidfd_nested_caps(struct ioasidfd_iopt *iopt,
 {
 	struct ioasidfd_nested *n = iopt->src_priv;
 	struct ioasid_info_cap_nested_ioas *cap;
+	struct ioasidfd_shadow_stats st;
 
 	cap = ioasidfd_caps_add(caps, IOASID_INFO_CAP_NESTED_IOAS, 1,
 				sizeof(*cap));
@@ -738,6 +864,20 @@ static void ioasidfd_nested_caps(struct ioasidfd_iopt *iopt,
 	cap->iotlb_entries = n->nr_tlb;
 	spin_unlock(&n->lock);
 	cap->ctx_entries = ioasidfd_xa_count(&n->ctxs);
+	/* The shadow is the parent's to lock; this IOASID's lock is held. */
+	mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
+	ioasidfd_shadow_get_stats(n->shadow, &st);
+	mutex_unlock(&iopt->parent->lock);
+	cap->shadow_runs = st.runs;
+	cap->shadow_tables = st.tables;
+	cap->shadow_bytes = st.mapped_bytes;
+	cap->shadow_huge_2m = st.huge_2m;
+	cap->shadow_skipped_s2 = st.skipped_s2;
+	cap->shadow_skipped_range = st.skipped_range;
+	cap->shadow_skipped_access = st.skipped_access;
+	cap->shadow_skipped_limit = st.skipped_limit;
+	cap->shadow_skipped_tables = st.skipped_tables;
+	cap->shadow_mem = st.bytes;
 }
 
 const struct ioasidfd_source_ops ioasidfd_nested_source = {
@@ -749,6 +889,7 @@ const struct ioasidfd_source_ops ioasidfd_nested_source = {
 	.release = ioasidfd_nested_release,
 	.stream_wide = ioasidfd_nested_stream_wide,
 	.caps = ioasidfd_nested_caps,
+	.parent_prepare = ioasidfd_nested_parent_prepare,
 	.parent_zap = ioasidfd_nested_parent_zap,
 };
 
@@ -804,6 +945,12 @@ static int ioasidfd_nested_replace(struct ioasidfd_iopt *iopt,
 	}
 	n->raw = fresh->raw;
 	up_write(&iopt->xlate);
+	/* The new STE is in force: the shadow follows it at once. */
+	if (format == IOASID_NESTED_FMT_SMMUV3 && n->shadow) {
+		mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
+		ioasidfd_nested_shadow_sync(iopt, NULL, 0, U64_MAX);
+		mutex_unlock(&iopt->parent->lock);
+	}
 	return 0;
 }
 
@@ -1011,6 +1158,49 @@ static void ioasidfd_nested_apply(struct ioasidfd_nested *n,
 	}
 }
 
+/* The input range a shadow must re-walk after some invalidations. */
+struct ioasidfd_nested_dirty {
+	bool any;
+	u64 start;
+	u64 last;
+};
+
+/*
+ * Which part of the shadow an invalidation concerns: the shadow translates
+ * requests without PASID (VT-d RID_PASID, SMMUv3 CD 0 or bypass), so
+ * invalidations of other PASIDs leave it alone; a range invalidation
+ * re-walks its range, any other everything.
+ */
+static void ioasidfd_nested_note(struct ioasidfd_nested *n,
+				 const struct ioasidfd_inv *inv,
+				 struct ioasidfd_nested_dirty *d)
+{
+	bool vtd = n->format == IOASID_NESTED_FMT_VTD_FS;
+	u64 start = 0, last = U64_MAX;
+
+	if (!n->shadow || inv->op == IOASIDFD_INV_NOP)
+		return;
+	if (inv->op == IOASIDFD_INV_CTX || inv->op == IOASIDFD_INV_CTX_ALL) {
+		if (!ioasidfd_inv_matches_ctx(inv, IOASIDFD_NESTED_RID_PASID,
+					      vtd ? n->vtd.did : 0))
+			return;
+	} else if (vtd && (inv->flags & IOASIDFD_INV_MATCH_PASID) &&
+		   inv->pasid != IOASIDFD_NESTED_RID_PASID) {
+		return;
+	} else if (inv->op == IOASIDFD_INV_S1_RANGE) {
+		start = inv->start;
+		last = inv->last;
+	}
+	if (!d->any) {
+		d->any = true;
+		d->start = start;
+		d->last = last;
+		return;
+	}
+	d->start = min(d->start, start);
+	d->last = max(d->last, last);
+}
+
 /**
  * ioasidfd_nested_invalidate() - apply a guest's cache invalidations
  * @ioas: a nested IOASID, referenced by the caller
@@ -1029,6 +1219,7 @@ int ioasidfd_nested_invalidate(struct ioasidfd_ioas *ioas, const void *entries,
 {
 	/* Pairs with the cmpxchg() in ioasidfd_ioas_iopt(). */
 	struct ioasidfd_iopt *iopt = smp_load_acquire(&ioas->iopt);
+	struct ioasidfd_nested_dirty dirty = {};
 	struct ioasidfd_nested *n;
 	struct ioasidfd_inv inv;
 	int rc = 0;
@@ -1066,9 +1257,16 @@ int ioasidfd_nested_invalidate(struct ioasidfd_ioas *ioas, const void *entries,
 			break;
 		}
 		ioasidfd_nested_apply(n, &inv);
+		ioasidfd_nested_note(n, &inv, &dirty);
 	}
 	*done = i;
 	up_write(&iopt->xlate);
+	/* The shadow follows before the call returns. */
+	if (dirty.any) {
+		mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
+		ioasidfd_nested_shadow_sync(iopt, NULL, dirty.start, dirty.last);
+		mutex_unlock(&iopt->parent->lock);
+	}
 out_unlock:
 	mutex_unlock(&iopt->lock);
 	return rc;

@@ -29,12 +29,25 @@
  *
  * Quotas: each context and each user (uid) may hold a bounded number of
  * PASIDs, live and parked (module parameters max_per_fd, max_per_user).
+ *
+ * The pool: a PASID whose IOASID is released goes back to the kernel's
+ * allocator only later.  Up to pasid_pool of them wait in the map as
+ * IOASIDFD_PASID_POOLED entries (marked IOASIDFD_PASID_POOL_MARK), still
+ * claimed, and the next ALLOC in their range takes one: no round trip
+ * through ioasid_alloc()/ioasid_free(), and no xarray node freed and
+ * allocated again, which is most of what an ALLOC+DESTROY pair costs.  A
+ * pool left unused for a second (IOASIDFD_POOL_IDLE) is given back, so the
+ * PASIDs that SVA users of the kernel's allocator could want are only ever
+ * held while the module churns through IOASIDs.  Pooled PASIDs count
+ * against no quota and are not live: lookups never find them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ioasid.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 
 #include "ioasidfd_private.h"
 #include "inject.h"
@@ -42,6 +55,21 @@
 static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 #define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
 #define IOASIDFD_PASID_FOREIGN	xa_mk_value(2)
+#define IOASIDFD_PASID_POOLED	xa_mk_value(3)
+#define IOASIDFD_PASID_POOL_MARK	XA_MARK_1
+
+static unsigned int ioasidfd_pasid_pool_max = 32;
+module_param_named(pasid_pool, ioasidfd_pasid_pool_max, uint, 0644);
+MODULE_PARM_DESC(pasid_pool, "Most released PASIDs kept claimed for the next ALLOCs (given back to the kernel after a second unused; 0: none)");
+
+/* Pooled PASIDs, and whether the pool served an ALLOC since the last check */
+static atomic_t ioasidfd_pasid_pooled = ATOMIC_INIT(0);
+static bool ioasidfd_pasid_pool_used;
+#define IOASIDFD_POOL_IDLE	HZ
+
+static void ioasidfd_pasid_pool_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ioasidfd_pasid_pool_work,
+			    ioasidfd_pasid_pool_work_fn);
 
 #if IS_ENABLED(CONFIG_IOASID)
 static DECLARE_IOASID_SET(ioasidfd_pasid_set);
@@ -105,6 +133,58 @@ static bool ioasidfd_pasid_purge(u32 min, u32 max)
 	return purged;
 }
 
+/* A pooled PASID in [min, max], now reserved for the caller; or 0. */
+static u32 ioasidfd_pasid_from_pool(u32 min, u32 max)
+{
+	XA_STATE(xas, &ioasidfd_pasids, min);
+	void *entry;
+	u32 pasid = 0;
+
+	if (!atomic_read(&ioasidfd_pasid_pooled))
+		return 0;
+	xas_lock(&xas);
+	entry = xas_find_marked(&xas, max, IOASIDFD_PASID_POOL_MARK);
+	if (entry == IOASIDFD_PASID_POOLED) {
+		/* Replaces an entry of the same kind: allocates nothing */
+		xas_store(&xas, IOASIDFD_PASID_RESERVED);
+		xas_clear_mark(&xas, IOASIDFD_PASID_POOL_MARK);
+		pasid = xas.xa_index;
+		atomic_dec(&ioasidfd_pasid_pooled);
+		WRITE_ONCE(ioasidfd_pasid_pool_used, true);
+	}
+	xas_unlock(&xas);
+	return pasid;
+}
+
+/* Gives every pooled PASID back to the kernel's allocator. */
+static void ioasidfd_pasid_pool_drain(void)
+{
+	unsigned long index;
+	void *entry;
+
+	xa_for_each_marked(&ioasidfd_pasids, index, entry,
+			   IOASIDFD_PASID_POOL_MARK) {
+		if (xa_cmpxchg(&ioasidfd_pasids, index, IOASIDFD_PASID_POOLED,
+			       IOASIDFD_PASID_RESERVED, 0) !=
+		    IOASIDFD_PASID_POOLED)
+			continue;	/* an ALLOC took it meanwhile */
+		atomic_dec(&ioasidfd_pasid_pooled);
+		ioasidfd_pasid_unclaim(index);
+		xa_erase(&ioasidfd_pasids, index);
+	}
+}
+
+/* A pool unused for IOASIDFD_POOL_IDLE goes back to the kernel. */
+static void ioasidfd_pasid_pool_work_fn(struct work_struct *work)
+{
+	if (xchg(&ioasidfd_pasid_pool_used, false)) {
+		schedule_delayed_work(&ioasidfd_pasid_pool_work,
+				      IOASIDFD_POOL_IDLE);
+		return;
+	}
+	ioasidfd_pasid_pool_drain();
+}
+
 /**
  * ioasidfd_pasid_alloc() - claim a PASID
  * @min: lowest acceptable PASID
@@ -123,6 +203,11 @@ int ioasidfd_pasid_alloc(u32 min, u32 max, u32 *out)
 	u32 pasid;
 	int rc;
 
+	pasid = ioasidfd_pasid_from_pool(min, max);
+	if (pasid) {
+		*out = pasid;
+		return 0;
+	}
 	for (;;) {
 		rc = xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
 			      XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT);
@@ -162,9 +247,25 @@ void ioasidfd_pasid_publish(u32 pasid, struct ioasidfd_ioas *ioas)
 	xa_store(&ioasidfd_pasids, pasid, ioas, 0);
 }
 
-/* Gives a PASID back; the kernel's first, so it is never seen as foreign. */
+/*
+ * Gives a PASID back: to the pool while it has room, else to the kernel's
+ * allocator first, so that it is never seen as foreign.
+ */
 void ioasidfd_pasid_free(u32 pasid)
 {
+	if (atomic_inc_return(&ioasidfd_pasid_pooled) <=
+	    READ_ONCE(ioasidfd_pasid_pool_max)) {
+		/* Replaces the IOASID's entry: allocates nothing */
+		xa_lock(&ioasidfd_pasids);
+		__xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_POOLED, 0);
+		__xa_set_mark(&ioasidfd_pasids, pasid, IOASIDFD_PASID_POOL_MARK);
+		xa_unlock(&ioasidfd_pasids);
+		WRITE_ONCE(ioasidfd_pasid_pool_used, true);
+		schedule_delayed_work(&ioasidfd_pasid_pool_work,
+				      IOASIDFD_POOL_IDLE);
+		return;
+	}
+	atomic_dec(&ioasidfd_pasid_pooled);
 	ioasidfd_pasid_unclaim(pasid);
 	xa_erase(&ioasidfd_pasids, pasid);
 }
@@ -284,6 +385,8 @@ void ioasidfd_pasid_exit(void)
 	unsigned long index;
 	void *entry;
 
+	cancel_delayed_work_sync(&ioasidfd_pasid_pool_work);
+	ioasidfd_pasid_pool_drain();
 	/* Every PASID of ours is back; foreign marks are just forgotten. */
 	xa_for_each(&ioasidfd_pasids, index, entry)
 		WARN_ON(entry != IOASIDFD_PASID_FOREIGN);

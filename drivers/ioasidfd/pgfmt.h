@@ -411,6 +411,50 @@ int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
 			   const struct ioasidfd_s2_walk *s2, u64 start, u64 last,
 			   u32 access, ioasidfd_s1_leaf_fn fn, void *arg);
 
+/* struct ioasidfd_s1_visit::flags */
+#define IOASIDFD_WALK_SET_AD	BIT(0)	/* set accessed/dirty state as an access would */
+
+/**
+ * struct ioasidfd_s1_visit - what ioasidfd_s1_walk_range_ex() reports and does
+ * @leaf: called as ioasidfd_s1_walk_range()'s @fn
+ * @table: called for each page (PAGE_SIZE) of guest table entries the walk
+ *         reads, once per page and walk position: its guest-physical
+ *         address, the first and last input address the entries of that
+ *         page translate, and the level of the entries.  Non-zero stops the
+ *         walk with that value.  May be NULL
+ * @flags: IOASIDFD_WALK_SET_AD: set, in every entry of the walk to each
+ *         valid leaf, the accessed state a read sets, and in the leaf the
+ *         dirty state a write sets when the leaf grants writes (a shadow of
+ *         the tables assumes every access happens: the device's accesses
+ *         through it update nothing).  Needs stage-2 write access to the
+ *         table pages: a leaf whose update stage 2 refuses is reported as a
+ *         stage-2 table-walk fault instead
+ */
+struct ioasidfd_s1_visit {
+	ioasidfd_s1_leaf_fn leaf;
+	int (*table)(void *arg, u64 gpa, u64 span, u64 span_last,
+		     unsigned int level);
+	u32 flags;
+};
+
+/**
+ * ioasidfd_s1_walk_range_ex() - ioasidfd_s1_walk_range() with table reports
+ *                               and accessed/dirty updates
+ * @cfg: the walk configuration
+ * @s2: stage 2, for the table reads (and updates)
+ * @start: first input address
+ * @last: last input address (inclusive)
+ * @access: only IOASIDFD_S1_PRIV matters
+ * @visit: the visitors and flags
+ * @arg: passed to the visitors
+ *
+ * Return: as ioasidfd_s1_walk_range().
+ */
+int ioasidfd_s1_walk_range_ex(const struct ioasidfd_s1_cfg *cfg,
+			      const struct ioasidfd_s2_walk *s2, u64 start,
+			      u64 last, u32 access,
+			      const struct ioasidfd_s1_visit *visit, void *arg);
+
 /**
  * ioasidfd_s1_regions() - input regions of a two-halved address space
  * @addr: the input address
@@ -585,7 +629,8 @@ int ioasidfd_smmu_parse_cd(const u64 cd[8], const struct ioasidfd_smmu_ste *ste,
  *
  * SMMUv3 §3.9, §5.2 (S1CDMax, S1DSS, S1Fmt), §5.3 L1CD, §5.4 CD.  A
  * stage-2 fault reading the L1CD or the CD is a table-walk fault of stage 2
- * with class IOASIDFD_FCLS_CD.
+ * with class IOASIDFD_FCLS_CD.  @fault->addr is left 0: the caller knows
+ * the input address of the request.
  *
  * Return: 0 (@cfg or *@bypass set), or -EFAULT with @fault filled in.
  */

@@ -100,10 +100,8 @@ static bool s1_read(const struct ioasidfd_s2_walk *s2, struct s1_path *path,
 		struct page *page;
 
 		page = s2->page(s2->arg, gpa, IOASIDFD_S1_READ, reason);
-		if (!page) {
-			path->pfn[depth] = U64_MAX;
+		if (!page)
 			return false;
-		}
 		path->page[depth] = page;
 		path->pfn[depth] = pfn;
 	}
@@ -142,7 +140,13 @@ static void walk_one(const struct ioasidfd_s1_cfg *cfg,
 		st->base = ia & ~(BIT_ULL(shift) - 1);
 		path->gpa[d] = gpa;
 		if (!s1_read(s2, path, d, gpa, &val, &reason)) {
-			/* Stage 2 refused the table page: a table-walk fault */
+			/*
+			 * Stage 2 refused the table page: a table-walk fault
+			 * for every entry of the table in that page (tables
+			 * are aligned to their size, or to a page)
+			 */
+			st->shift = shift + min(bits, PAGE_SHIFT - 3);
+			st->base = ia & ~(BIT_ULL(st->shift) - 1);
 			st->pte.kind = IOASIDFD_PTE_INVALID;
 			st->fault = reason ? reason : IOASIDFD_F_UNMAPPED;
 			st->stage2 = true;
@@ -243,8 +247,9 @@ static int s1_update(const struct ioasidfd_s1_cfg *cfg,
 	u64 old = path->val[depth];
 	u64 new = cfg->fmt->update(cfg, old, leaf, access);
 	u64 gpa = path->gpa[depth];
-	__le64 *p, expect;
 	struct page *page;
+	u64 expect;
+	void *kaddr;
 	bool done;
 
 	if (new == old)
@@ -257,11 +262,12 @@ static int s1_update(const struct ioasidfd_s1_cfg *cfg,
 			*reason = IOASIDFD_F_PERMISSION;
 		return -EFAULT;
 	}
-	p = kmap_local_page(page);
-	expect = cpu_to_le64(old);
-	done = try_cmpxchg64(&p[offset_in_page(gpa) / sizeof(*p)], &expect,
-			     cpu_to_le64(new));
-	kunmap_local(p);
+	/* The entry is little endian: compare and exchange its raw bits */
+	kaddr = kmap_local_page(page);
+	expect = (__force u64)cpu_to_le64(old);
+	done = try_cmpxchg64((u64 *)(kaddr + offset_in_page(gpa)), &expect,
+			     (__force u64)cpu_to_le64(new));
+	kunmap_local(kaddr);
 	return done ? 0 : -EAGAIN;
 }
 
@@ -324,15 +330,90 @@ again:
 	return 0;
 }
 
-int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
-			   const struct ioasidfd_s2_walk *s2, u64 start, u64 last,
-			   u32 access, ioasidfd_s1_leaf_fn fn, void *arg)
+/*
+ * Reports the table pages of the walk that were not reported at this depth
+ * yet (struct ioasidfd_s1_visit::table): the page of entries read at each
+ * depth, with the input span its entries translate.
+ */
+static int s1_report_tables(const struct ioasidfd_s1_cfg *cfg,
+			    const struct ioasidfd_s1_half *h,
+			    const struct s1_path *path, unsigned int read,
+			    u64 ia, u64 *reported,
+			    const struct ioasidfd_s1_visit *visit, void *arg)
+{
+	unsigned int root_bits = h->ia_bits - s1_shift(h, 0);
+	unsigned int d, bits, span_shift;
+	u64 page, span;
+	int rc;
+
+	for (d = 0; d < read && d < IOASIDFD_S1_MAX_LEVELS; d++) {
+		page = path->gpa[d] & PAGE_MASK;
+		if (reported[d] == page)
+			continue;
+		reported[d] = page;
+		/* Deeper pages belong to this one: report them again */
+		if (d + 1 < IOASIDFD_S1_MAX_LEVELS)
+			reported[d + 1] = U64_MAX;
+		bits = d ? h->stride : root_bits;
+		span_shift = s1_shift(h, d) + min(bits, PAGE_SHIFT - 3);
+		span = span_shift >= 64 ? 0 : ia & ~(BIT_ULL(span_shift) - 1);
+		rc = visit->table(arg, page, span,
+				  span_shift >= 64 ? U64_MAX :
+				  span + (BIT_ULL(span_shift) - 1),
+				  s1_level(cfg, h, d));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * IOASIDFD_WALK_SET_AD: the accessed state of a read in every entry of the
+ * walk, the dirty state of a write in a leaf that grants writes.  0, -EAGAIN
+ * when an entry changed under the update, -EFAULT with @st made a stage-2
+ * fault when stage 2 refused the write.
+ */
+static int s1_walk_set_ad(const struct ioasidfd_s1_cfg *cfg,
+			  const struct ioasidfd_s2_walk *s2,
+			  const struct s1_path *path, struct s1_step *st,
+			  u32 access)
+{
+	u32 rights = cfg->fmt->rights(cfg, st->allow, access);
+	u32 acc = access | IOASIDFD_S1_READ, reason;
+	unsigned int d;
+	int rc;
+
+	/* Only what an allowed access would set */
+	if (!(rights & IOASIDFD_S1_READ))
+		return 0;
+	if (rights & IOASIDFD_S1_WRITE)
+		acc |= IOASIDFD_S1_WRITE;
+	for (d = 0; d <= st->depth; d++) {
+		reason = 0;
+		rc = s1_update(cfg, s2, path, d, d == st->depth, acc, &reason);
+		if (rc == -EFAULT) {
+			st->depth = d;
+			st->fault = reason;
+			st->stage2 = true;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ioasidfd_s1_walk_range_ex(const struct ioasidfd_s1_cfg *cfg,
+			      const struct ioasidfd_s2_walk *s2, u64 start,
+			      u64 last, u32 access,
+			      const struct ioasidfd_s1_visit *visit, void *arg)
 {
 	const struct ioasidfd_s1_fmt *fmt = cfg->fmt;
+	u64 reported[IOASIDFD_S1_MAX_LEVELS];
 	struct ioasidfd_s1_fault fault;
 	struct ioasidfd_s1_leaf leaf;
 	struct ioasidfd_s1_in in;
 	struct s1_path path;
+	unsigned int tries, read;
 	struct s1_step st;
 	u64 addr = start;
 	u32 reason;
@@ -342,6 +423,7 @@ int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
 		return 0;
 	access &= IOASIDFD_S1_PRIV;
 	s1_path_init(&path);
+	memset(reported, 0xff, sizeof(reported));
 	for (;;) {
 		u64 hi;
 
@@ -353,21 +435,45 @@ int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
 			leaf.iova = addr;
 			leaf.size = hi - addr + 1;	/* 0: all of 2^64 */
 			s1_input_fault(cfg, reason, addr, &fault);
-			rc = fn(arg, &leaf, &fault);
+			rc = visit->leaf(arg, &leaf, &fault);
 			if (rc)
 				return rc;
 		} else {
 			const struct ioasidfd_s1_half *h = &cfg->half[in.half];
 
+			memset(reported, 0xff, sizeof(reported));
 			for (;;) {
 				u64 end;
 
+				tries = 0;
+again:
 				walk_one(cfg, s2, in.half, addr, &path, &st);
+				/* Table pages read: all but one stage 2 refused */
+				read = st.stage2 ? st.depth : st.depth + 1;
+				if (!st.fault && (visit->flags & IOASIDFD_WALK_SET_AD)) {
+					rc = s1_walk_set_ad(cfg, s2, &path, &st,
+							    access);
+					/* The guest rewrote an entry: read it again */
+					if (rc == -EAGAIN &&
+					    ++tries < S1_UPDATE_RETRIES) {
+						s1_path_init(&path);
+						goto again;
+					}
+					if (rc == -EAGAIN)
+						st.fault = IOASIDFD_F_UNMAPPED;
+				}
+				if (visit->table) {
+					rc = s1_report_tables(cfg, h, &path, read,
+							      addr, reported,
+							      visit, arg);
+					if (rc)
+						return rc;
+				}
 				memset(&leaf, 0, sizeof(leaf));
 				if (!st.fault) {
 					s1_fill_leaf(cfg, h, &path, &st, access,
 						     &leaf);
-					rc = fn(arg, &leaf, NULL);
+					rc = visit->leaf(arg, &leaf, NULL);
 				} else {
 					s1_fault(cfg, h, &st, addr, &fault,
 						 path.gpa[st.depth]);
@@ -379,7 +485,7 @@ int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
 						leaf.global = st.pte.global;
 						leaf.level = fault.level;
 					}
-					rc = fn(arg, &leaf, &fault);
+					rc = visit->leaf(arg, &leaf, &fault);
 				}
 				if (rc)
 					return rc;
@@ -393,6 +499,16 @@ int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
 			return 0;
 		addr = hi + 1;
 	}
+}
+
+int ioasidfd_s1_walk_range(const struct ioasidfd_s1_cfg *cfg,
+			   const struct ioasidfd_s2_walk *s2, u64 start, u64 last,
+			   u32 access, ioasidfd_s1_leaf_fn fn, void *arg)
+{
+	const struct ioasidfd_s1_visit visit = { .leaf = fn };
+
+	return ioasidfd_s1_walk_range_ex(cfg, s2, start, last, access, &visit,
+					 arg);
 }
 
 bool ioasidfd_s1_regions(u64 addr, unsigned int lo_bits, unsigned int hi_bits,

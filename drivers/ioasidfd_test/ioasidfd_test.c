@@ -407,9 +407,53 @@ static int ioasidfd_test_create(struct ioasidfd_ucmd *ucmd)
 	return 0;
 }
 
+/* The nested walker over the caller's own CPU page tables. */
+static int ioasidfd_test_walk(struct ioasidfd_ucmd *ucmd)
+{
+	struct ioasid_test_walk_mm *cmd = ucmd->cmd;
+	struct ioasidfd_test_walk_rec *recs;
+	struct ioasid_test_walk_rec out;
+	unsigned int nr, i;
+	u32 format;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->length || !cmd->max_recs ||
+	    cmd->max_recs > IOASID_TEST_WALK_MAX)
+		return -EINVAL;
+	if (cmd->va + cmd->length - 1 < cmd->va)
+		return -EOVERFLOW;
+	recs = kvcalloc(cmd->max_recs, sizeof(*recs), GFP_KERNEL);
+	if (!recs)
+		return -ENOMEM;
+	rc = ioasidfd_test_walk_mm(current->mm, cmd->va, cmd->length, recs,
+				   cmd->max_recs, &nr, &format);
+	for (i = 0; i < nr && !rc; i++) {
+		out = (struct ioasid_test_walk_rec){
+			.va = recs[i].va,
+			.size = recs[i].size,
+			.pa = recs[i].pa,
+			.perm = recs[i].perm,
+			.level = recs[i].level,
+		};
+		if (copy_to_user(u64_to_user_ptr(cmd->recs_uptr) +
+				 i * sizeof(out), &out, sizeof(out)))
+			rc = -EFAULT;
+	}
+	kvfree(recs);
+	if (rc)
+		return rc;
+	cmd->out_nr = nr;
+	cmd->out_format = format;
+	return ioasidfd_ucmd_respond(ucmd);
+}
+
 static const struct ioasidfd_op ioasidfd_test_ops[] = {
 	IOASIDFD_TEST_OP(IOASID_TEST_CMD_DEVICE_CREATE, ioasidfd_test_create,
 			 struct ioasid_test_device_create, out_device_fd),
+	IOASIDFD_TEST_OP(IOASID_TEST_CMD_WALK_MM, ioasidfd_test_walk,
+			 struct ioasid_test_walk_mm, __reserved),
 };
 
 static long ioasidfd_test_ioctl(struct file *file, unsigned int cmd,

@@ -12,10 +12,11 @@
  * are in such containers, and to refuse groups whose interrupts are not
  * isolated, as type1 does.
  *
- * This is the only file of the module that depends on VFIO internals (the
- * restated types of vfio_internal.h), and vfio_register_iommu_driver() only
- * exists on kernels with the legacy VFIO container; a port to a kernel that
- * serves /dev/vfio/vfio from iommufd replaces this file.
+ * This file and compat.c (the type1 compatibility backend) are the only
+ * files of the module that depend on VFIO internals (the restated types of
+ * vfio_internal.h), and vfio_register_iommu_driver() only exists on kernels
+ * with the legacy VFIO container; a port to a kernel that serves
+ * /dev/vfio/vfio from iommufd replaces these two files.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -112,6 +113,29 @@ static bool ioasidfd_vfio_msi_isolated(struct iommu_group *group)
 					 ioasidfd_vfio_dev_msi_unsafe);
 }
 
+/**
+ * ioasidfd_vfio_check_msi() - may a group's devices join a container?
+ * @group: the IOMMU group
+ *
+ * Both backends of the module (IOASID_VFIO_IOMMU_TYPE and the type1
+ * compatibility of compat.c) refuse groups whose MSIs are not isolated, as
+ * type1 does, unless allow_unsafe_interrupts is set.
+ *
+ * Return: 0, or -EPERM.
+ */
+int ioasidfd_vfio_check_msi(struct iommu_group *group)
+{
+	if (ioasidfd_vfio_msi_isolated(group))
+		return 0;
+	if (!allow_unsafe_interrupts) {
+		pr_warn_ratelimited("IOMMU group %d: no interrupt remapping; load with allow_unsafe_interrupts=1 to use it anyway\n",
+				    iommu_group_id(group));
+		return -EPERM;
+	}
+	pr_warn_once("accepting groups without interrupt remapping (allow_unsafe_interrupts)\n");
+	return 0;
+}
+
 static int ioasidfd_vfio_attach_group(void *iommu_data,
 				      struct iommu_group *group,
 				      enum vfio_group_type type)
@@ -122,14 +146,9 @@ static int ioasidfd_vfio_attach_group(void *iommu_data,
 	/* Mediated and no-IOMMU groups have no IOMMU to give to /dev/ioasid. */
 	if (type != VFIO_IOMMU)
 		return -EINVAL;
-	if (!ioasidfd_vfio_msi_isolated(group)) {
-		if (!allow_unsafe_interrupts) {
-			pr_warn_ratelimited("IOMMU group %d: no interrupt remapping; load with allow_unsafe_interrupts=1 to use it anyway\n",
-					    iommu_group_id(group));
-			return -EPERM;
-		}
-		pr_warn_once("accepting groups without interrupt remapping (allow_unsafe_interrupts)\n");
-	}
+	rc = ioasidfd_vfio_check_msi(group);
+	if (rc)
+		return rc;
 
 	mutex_lock(&ioasidfd_vfio_lock);
 	/* vfio core puts a group in one container at a time. */

@@ -16,8 +16,8 @@
  * load time the module loader then compares that same CRC with the running
  * vfio module's.
  *
- * Only backend.c, the one place of the module that depends on VFIO
- * internals, includes this file (and vfio_abi.c, the build's check).  Keep
+ * Only backend.c and compat.c, the places of the module that depend on VFIO
+ * internals, include this file (and vfio_abi.c, the build's check).  Keep
  * the include list below equal to that of the kernel's drivers/vfio/vfio.h:
  * it decides which types genksyms sees defined.
  */

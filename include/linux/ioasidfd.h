@@ -15,9 +15,11 @@
 
 struct device;
 struct file;
+struct iommu_group;
 struct ioasidfd_ctx;
 struct ioasidfd_ioas;
 struct ioasidfd_device;
+struct ioasidfd_kgroup;
 
 /* Contexts: one per open /dev/ioasid file, looked up eventfd-style. */
 struct ioasidfd_ctx *ioasidfd_ctx_fdget(int fd);
@@ -46,6 +48,29 @@ int ioasidfd_device_detach(struct ioasidfd_device *idev, u32 pasid, u32 flags);
 long ioasidfd_device_ioctl(struct ioasidfd_device *idev, unsigned int cmd,
 			   unsigned long arg);
 bool ioasidfd_device_msi_translated(struct ioasidfd_device *idev);
+
+/*
+ * Kernel-owned contexts (kapi.c): for drivers that serve another uAPI on
+ * top of /dev/ioasid (ioasidfd_vfio's VFIO type1 compatibility: an IOASID
+ * per container).  No fd; the driver holds the context and its IOASIDs,
+ * maps at fixed IOVAs in the calling task's mm, and attaches whole IOMMU
+ * groups at RID.
+ */
+struct ioasidfd_ctx *ioasidfd_kctx_create(const char *label);
+void ioasidfd_kctx_destroy(struct ioasidfd_ctx *ctx);
+struct ioasidfd_ioas *ioasidfd_kioas_alloc(struct ioasidfd_ctx *ctx);
+void ioasidfd_kioas_destroy(struct ioasidfd_ctx *ctx, struct ioasidfd_ioas *ioas);
+int ioasidfd_kioas_map(struct ioasidfd_ioas *ioas, unsigned long uva, u64 iova,
+		       u64 length, int prot);
+int ioasidfd_kioas_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
+			 bool all, int (*confirm)(void *arg, u64 unmapped),
+			 void *arg);
+int ioasidfd_kioas_iova_ranges(struct ioasidfd_ioas *ioas,
+			       struct ioasid_iova_range **out);
+u64 ioasidfd_kioas_pgsizes(struct ioasidfd_ioas *ioas);
+struct ioasidfd_kgroup *ioasidfd_kgroup_attach(struct ioasidfd_ioas *ioas,
+					       struct iommu_group *group);
+void ioasidfd_kgroup_detach(struct ioasidfd_kgroup *kg);
 
 /* Reads a struct whose first __u32 is its size, with the uAPI size rules. */
 int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
@@ -192,6 +217,27 @@ struct ioasidfd_test_hooks {
 	void (*fault_report)(void);
 	bool (*should_fail)(enum ioasidfd_inject_site site);
 };
+
+/**
+ * struct ioasidfd_test_walk_rec - a leaf ioasidfd_test_walk_mm() found
+ * @va: first virtual address of the leaf
+ * @size: its size
+ * @pa: the physical address of @va
+ * @perm: bit 0 read, bit 1 write, as a user-level request gets them
+ * @level: the format's level of the leaf
+ */
+struct ioasidfd_test_walk_rec {
+	u64 va;
+	u64 size;
+	u64 pa;
+	u32 perm;
+	u32 level;
+};
+
+struct mm_struct;
+int ioasidfd_test_walk_mm(struct mm_struct *mm, u64 va, u64 len,
+			  struct ioasidfd_test_walk_rec *recs, unsigned int max,
+			  unsigned int *nr, u32 *format);
 
 int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks);
 void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks);

@@ -23,6 +23,13 @@
  *           IOASID_VFIO_IOMMU_TYPE container, an IOASID ALLOWed at RID:
  *           IOASID_MAP (IOASID_MAP_FIXED_IOVA) / IOASID_UNMAP.
  *
+ * With -C (compat) the ioasid side is the type1 API as well: edu #1 on
+ * plain vfio-pci, in a VFIO_TYPE1v2_IOMMU container set up while
+ * ioasidfd_vfio's type1_compat was on, so that /dev/ioasid serves it (an
+ * IOASID per container).  The same VFIO_IOMMU_MAP_DMA / UNMAP_DMA calls
+ * then run against real type1 and against the compat mode, alternately, in
+ * one boot; the ALLOW part (b) and its trace are left out.
+ *
  * Both map into an unmanaged domain attached to their device's group, on
  * the guest's one VT-d unit (or SMMUv3), so each pays for real page tables
  * and real IOTLB invalidation.  A one-page DMA through each side proves
@@ -402,9 +409,19 @@ static void buf_free(struct buf *b)
 
 enum side_kind { S_TYPE1, S_IOASID, S_PIN, NR_SIDES };
 
-static const char *const side_name[NR_SIDES] = {
+static const char *side_name[NR_SIDES] = {
 	[S_TYPE1] = "type1", [S_IOASID] = "ioasid", [S_PIN] = "pin only",
 };
+
+/*
+ * -C: the "ioasid" side is the type1 API too, served by the module's
+ * compat mode: edu #1 on plain vfio-pci in a VFIO_TYPE1v2_IOMMU container
+ * set up while ioasidfd_vfio's type1_compat was on.  Same calls, same
+ * program, only the backend differs.
+ */
+static bool compat;
+#define COMPAT_PARAM	"/sys/module/ioasidfd_vfio/parameters/type1_compat"
+#define COMPAT_DEBUGFS	"/sys/kernel/debug/ioasidfd_vfio/type1"
 
 static struct vfio_edu edu_t1, edu_io;
 static int ioasid_fd = -1;
@@ -417,6 +434,8 @@ static int side_map(enum side_kind s, void *va, unsigned long long len,
 {
 	if (s == S_TYPE1)
 		return vfio_edu_type1_map(&edu_t1, va, iova, len);
+	if (s == S_IOASID && compat)
+		return vfio_edu_type1_map(&edu_io, va, iova, len);
 	return edu_ioasid_map(ioasid_fd, s == S_PIN ? pasid_pin : pasid_bench,
 			      va, len, iova);
 }
@@ -424,6 +443,8 @@ static int side_map(enum side_kind s, void *va, unsigned long long len,
 static int side_unmap(enum side_kind s, unsigned long long len,
 		      unsigned long long iova)
 {
+	if (s == S_IOASID && compat)
+		return vfio_edu_type1_unmap(&edu_io, iova, len);
 	if (s != S_TYPE1)
 		return edu_ioasid_unmap(ioasid_fd,
 					s == S_PIN ? pasid_pin : pasid_bench,
@@ -523,17 +544,44 @@ static void setup_sides(void)
 	if (rc)
 		die("%s through %s in a type1 container: %s", edu_bdfs[0],
 		    EDU_DRIVER_VFIO, strerror(-rc));
-	rc = vfio_edu_open(&edu_io, edu_bdfs[1], EDU_DRIVER_IOASID,
-			   IOASID_VFIO_IOMMU_TYPE);
-	if (rc)
-		die("%s through %s: %s", edu_bdfs[1], EDU_DRIVER_IOASID,
-		    strerror(-rc));
+	if (compat) {
+		char was[8] = "N", line[256];
+		bool served = false;
+		FILE *f;
+
+		/* The switch decides for new containers only: on for this one. */
+		read_str(COMPAT_PARAM, was, sizeof(was));
+		if (edu_sysfs_write(COMPAT_PARAM, "1"))
+			die("-C: cannot set %s (ioasidfd_vfio loaded?)", COMPAT_PARAM);
+		rc = vfio_edu_open(&edu_io, edu_bdfs[1], EDU_DRIVER_VFIO,
+				   VFIO_TYPE1v2_IOMMU);
+		edu_sysfs_write(COMPAT_PARAM, was);
+		if (rc)
+			die("%s through %s in a compat-mode type1 container: %s",
+			    edu_bdfs[1], EDU_DRIVER_VFIO, strerror(-rc));
+		f = fopen(COMPAT_DEBUGFS, "re");
+		while (f && fgets(line, sizeof(line), f))
+			served |= !strncmp(line, "container ", 10);
+		if (f)
+			fclose(f);
+		if (!served)
+			die("-C: the second container is not served by the compat mode (%s)",
+			    COMPAT_DEBUGFS);
+	} else {
+		rc = vfio_edu_open(&edu_io, edu_bdfs[1], EDU_DRIVER_IOASID,
+				   IOASID_VFIO_IOMMU_TYPE);
+		if (rc)
+			die("%s through %s: %s", edu_bdfs[1], EDU_DRIVER_IOASID,
+			    strerror(-rc));
+	}
 	ioasid_fd = edu_ioasid_open();
 	if (ioasid_fd < 0)
 		die("open /dev/ioasid: %s", strerror(-ioasid_fd));
 	if (edu_ioasid_alloc(ioasid_fd, &pasid_bench) ||
 	    edu_ioasid_alloc(ioasid_fd, &pasid_pin))
 		die("IOASID_ALLOC: %s", strerror(errno));
+	if (compat)
+		return;
 	rc = vfio_edu_allow(&edu_io, ioasid_fd, pasid_bench, 0);
 	if (rc)
 		die("IOASID_DEVICE_ALLOW at RID: %s", strerror(-rc));
@@ -1025,7 +1073,13 @@ static void pgsize_evidence(void)
 		printf("    type1  VFIO_IOMMU_GET_INFO iova_pgsizes:          %#llx (%s)\n",
 		       (unsigned long long)t1.iova_pgsizes,
 		       pgsizes_str(t1.iova_pgsizes));
-	if (!vfio_edu_info(&edu_io, &info))
+	memset(&t1, 0, sizeof(t1));
+	t1.argsz = sizeof(t1);
+	if (compat && !ioctl(edu_io.container, VFIO_IOMMU_GET_INFO, &t1))
+		printf("    compat VFIO_IOMMU_GET_INFO iova_pgsizes:          %#llx (%s)\n",
+		       (unsigned long long)t1.iova_pgsizes,
+		       pgsizes_str(t1.iova_pgsizes));
+	if (!compat && !vfio_edu_info(&edu_io, &info))
 		printf("    ioasid IOASID_DEVICE_GET_INFO out_pgsize_bitmap: %#llx (%s)%s\n",
 		       (unsigned long long)info.out_pgsize_bitmap,
 		       pgsizes_str(info.out_pgsize_bitmap),
@@ -1045,7 +1099,7 @@ static void pgsize_evidence(void)
 	evidence_map(kfd, S_IOASID, B_THP, 4 * MiB);
 	evidence_map(kfd, S_TYPE1, B_HUGETLB, 4 * MiB);
 	evidence_map(kfd, S_IOASID, B_HUGETLB, 4 * MiB);
-	if (bufs[B_THP].ok && bufs[B_THP].len >= 4 * MiB) {
+	if (!compat && bufs[B_THP].ok && bufs[B_THP].len >= 4 * MiB) {
 		void *va = bufs[B_THP].va;
 
 		/* The replay of an ALLOW: mapped while detached, then attached */
@@ -1511,7 +1565,8 @@ static void trace_counts(void)
 	}
 	trace_map_case(&trace_tables[0], B_4K, 16 * MiB, 3, &ok);
 	trace_map_case(&trace_tables[1], B_THP, 16 * MiB, 3, &ok);
-	trace_allow_case(&trace_tables[2], &ok);
+	if (!compat)
+		trace_allow_case(&trace_tables[2], &ok);
 	tracing_teardown();
 
 	printf("    Call counts are exact.  Times include the traced callees and the\n"
@@ -1616,9 +1671,16 @@ static void print_setup(void)
 		       cap, c >> 7 & 1 ? "on" : "off", c >> 34 & 1 ? "yes" : "no",
 		       c >> 35 & 1 ? "yes" : "no");
 	}
-	printf("  type1: %s (%s, group %d); ioasid: %s (%s, group %d, IOASID %u at RID)\n",
-	       edu_t1.bdf, EDU_DRIVER_VFIO, edu_t1.group_id, edu_io.bdf,
-	       EDU_DRIVER_IOASID, edu_io.group_id, pasid_bench);
+	if (compat)
+		printf("  -C: type1: %s (%s, group %d, vfio_iommu_type1); \"ioasid\" columns: %s\n"
+		       "  (%s, group %d), the same VFIO_IOMMU_MAP_DMA/UNMAP_DMA on a\n"
+		       "  VFIO_TYPE1v2_IOMMU container served by ioasidfd_vfio's type1_compat mode\n",
+		       edu_t1.bdf, EDU_DRIVER_VFIO, edu_t1.group_id, edu_io.bdf,
+		       EDU_DRIVER_VFIO, edu_io.group_id);
+	else
+		printf("  type1: %s (%s, group %d); ioasid: %s (%s, group %d, IOASID %u at RID)\n",
+		       edu_t1.bdf, EDU_DRIVER_VFIO, edu_t1.group_id, edu_io.bdf,
+		       EDU_DRIVER_IOASID, edu_io.group_id, pasid_bench);
 	printf("  %d rounds, type1 and ioasid alternating who goes first; each timing is\n"
 	       "  REPS x (MAP, UNMAP) with REPS = max(1, %s / size), all at IOVA %#llx;\n"
 	       "  figures are medians over the rounds [min .. max]\n", rounds,
@@ -1628,13 +1690,15 @@ static void print_setup(void)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-r ROUNDS] [-b BYTES] [-s SIZE,...] [-B BACKING,...] [-A] [-T]\n"
+		"usage: %s [-r ROUNDS] [-b BYTES] [-s SIZE,...] [-B BACKING,...] [-A] [-T] [-C]\n"
 		"  -r  rounds, at least 5 (default 11)\n"
 		"  -b  bytes mapped per timing: REPS = max(1, BYTES / size) (default 256M)\n"
 		"  -s  sizes, with K/M suffixes (default 64K,256K,1M,2M,4M,16M,64M,256M)\n"
 		"  -B  backings among 4k,thp,hugetlb (default all)\n"
 		"  -A  skip the ALLOW+DISALLOW part\n"
-		"  -T  skip the ftrace call counts\n",
+		"  -T  skip the ftrace call counts\n"
+		"  -C  compat: the \"ioasid\" side is type1's API too, on a container\n"
+		"      served by ioasidfd_vfio's type1_compat mode (implies -A)\n",
 		prog);
 	exit(2);
 }
@@ -1663,7 +1727,7 @@ int main(int argc, char **argv)
 	int opt, k, si, splats;
 	double t0 = now_ns();
 
-	while ((opt = getopt(argc, argv, "r:b:s:B:ATh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:b:s:B:ATCh")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -1690,6 +1754,11 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			do_trace = false;
+			break;
+		case 'C':
+			compat = true;
+			do_allow = false;
+			side_name[S_IOASID] = "compat";
 			break;
 		default:
 			usage(argv[0]);

@@ -68,7 +68,9 @@ enum {
 	IOASID_CMD_SET_FAULT_QUEUE = 0x06,
 	IOASID_CMD_NESTED_BIND = 0x07,
 	IOASID_CMD_NESTED_INVALIDATE = 0x08,
-	/* 0x09 - 0x3f: reserved for /dev/ioasid commands */
+	IOASID_CMD_SVA_BIND = 0x09,
+	IOASID_CMD_SVA_PREFAULT = 0x0a,
+	/* 0x0b - 0x3f: reserved for /dev/ioasid commands */
 	IOASID_CMD_DEVICE_GET_INFO = 0x40,
 	IOASID_CMD_DEVICE_ALLOW = 0x41,
 	IOASID_CMD_DEVICE_DISALLOW = 0x42,
@@ -276,8 +278,26 @@ struct ioasid_info_cap_nested {
  * @iotlb_misses: lookups that walked the guest tables
  * @iotlb_entries: translations cached now
  * @ctx_entries: PASID-entry / CD cache entries now
+ * @shadow_runs: shadow paging (kernel IOMMU API executor): runs of guest
+ *               translations mapped into the IOMMU's page tables, as the
+ *               reverse map records them (0 without such a device)
+ * @shadow_tables: guest table pages the shadow's reverse map records
+ * @shadow_bytes: input bytes the shadow maps
+ * @shadow_huge_2m: 2 MiB-aligned chunks of the shadow that are physically
+ *                  contiguous: the IOMMU maps them with 2 MiB pages
+ * @shadow_skipped_s2: guest pages not shadowed: their guest-physical page
+ *                     is outside stage 2 (a device access there faults)
+ * @shadow_skipped_range: guest pages not shadowed: outside the usable IOVA
+ *                        ranges (the aperture, reserved regions)
+ * @shadow_skipped_access: guest pages not shadowed: no right left with both
+ *                         stages together, or the leaf faults every access
+ * @shadow_skipped_limit: guest pages not shadowed: the record bound
+ *                        (module parameter shadow_max_records) or memory
+ * @shadow_skipped_tables: guest table pages outside stage 2
+ * @shadow_mem: bytes of kernel memory the shadow's reverse map takes
  *
- * Present only for an IOASID in IOASID_MODE_NESTED.
+ * Present only for an IOASID in IOASID_MODE_NESTED.  The skipped counts add
+ * up over every walk of the shadow since the bind.
  */
 struct ioasid_info_cap_nested_ioas {
 	struct ioasid_info_cap_header header;
@@ -287,6 +307,16 @@ struct ioasid_info_cap_nested_ioas {
 	__aligned_u64 iotlb_misses;
 	__u32 iotlb_entries;
 	__u32 ctx_entries;
+	__aligned_u64 shadow_runs;
+	__aligned_u64 shadow_tables;
+	__aligned_u64 shadow_bytes;
+	__aligned_u64 shadow_huge_2m;
+	__aligned_u64 shadow_skipped_s2;
+	__aligned_u64 shadow_skipped_range;
+	__aligned_u64 shadow_skipped_access;
+	__aligned_u64 shadow_skipped_limit;
+	__aligned_u64 shadow_skipped_tables;
+	__aligned_u64 shadow_mem;
 };
 
 /* IOASID states */
@@ -597,6 +627,102 @@ struct ioasid_nested_invalidate {
 };
 
 #define IOASID_NESTED_INVALIDATE _IO(IOASID_TYPE, IOASID_CMD_NESTED_INVALIDATE)
+
+/**
+ * DOC: Shared virtual addressing (SVA)
+ *
+ * An IOASID in IOASID_MODE_SVA translates with a process address space (an
+ * mm): device addresses are the process's virtual addresses, and what a
+ * device reaches is what the process maps there, with the process's rights.
+ * The mm is the caller's own, or another process's that the caller may
+ * ptrace-attach to: the caller passes an fd of /proc/PID/mem that it opened
+ * for reading and writing (the kernel opens it only under its
+ * PTRACE_MODE_ATTACH check with the opener's filesystem credentials, LSMs
+ * included; whoever holds the fd may bind).  The binding holds the mm, not
+ * the task: when the process exits (or execs) DMA stops.
+ *
+ * Executors:
+ *  - the software IOMMU walks the mm per access; a missing page or a write
+ *    to a read-only one is an I/O page fault resolved the way the CPU
+ *    resolves it (the page is faulted in, copy-on-write is broken, VMA
+ *    rights, mlock and userfaultfd apply), and an access the process could
+ *    not make itself faults (a fault record);
+ *  - the kernel IOMMU API executor mirrors the mm into the device's domain
+ *    at IOVA = VA: IOASID_SVA_PREFAULT maps what the process maps now, an
+ *    MMU notifier unmaps (IOTLB flushed) before the CPU's mapping goes away
+ *    or loses a right.  Mirrored pages are not pinned (nothing is charged
+ *    to RLIMIT_MEMLOCK): after an invalidation (munmap, mprotect, COW,
+ *    migration, reclaim, madvise(DONTNEED), ...) the device faults there
+ *    until the next prefault.  Virtual addresses outside the usable IOVA
+ *    ranges (the MSI window, beyond the aperture) cannot be reached;
+ *  - hardware SVA (iommu_sva_bind_device()) is never used: Debian's 6.1
+ *    refuses it on x86 and its arm64 kernel lacks SMMUv3 SVA.
+ */
+
+/**
+ * struct ioasid_sva_bind - IOASID_SVA_BIND
+ * @size: sizeof(struct ioasid_sva_bind)
+ * @flags: IOASID_SVA_BIND_FOREIGN: bind the mm of @mm_fd (else the
+ *         caller's own, and @mm_fd must be -1); IOASID_SVA_UNBIND: end the
+ *         binding of an IOASID no device is attached to (@mm_fd -1, no
+ *         range)
+ * @pasid: an IOASID in IOASID_MODE_NONE
+ * @mm_fd: with IOASID_SVA_BIND_FOREIGN, an fd of /proc/PID/mem opened
+ *         O_RDWR; else -1
+ * @__reserved: must be 0
+ *
+ * Errors: EBADF if @mm_fd is not open; EINVAL if it is not a /proc/PID/mem
+ * fd (or -1 is missing); EPERM if it was not opened for writing; ESRCH if
+ * the process has exited; EMEDIUMTYPE if the IOASID has another mode (or,
+ * to unbind, is not SVA); EBUSY if devices are attached (bind first, then
+ * ALLOW; unbind after DISALLOW).
+ */
+struct ioasid_sva_bind {
+	__u32 size;
+	__u32 flags;
+#define IOASID_SVA_BIND_FOREIGN		(1U << 0)
+#define IOASID_SVA_UNBIND		(1U << 1)
+	__u32 pasid;
+	__s32 mm_fd;
+	__aligned_u64 __reserved;
+};
+
+#define IOASID_SVA_BIND		_IO(IOASID_TYPE, IOASID_CMD_SVA_BIND)
+
+/**
+ * struct ioasid_sva_prefault - IOASID_SVA_PREFAULT
+ * @size: sizeof(struct ioasid_sva_prefault)
+ * @flags: IOASID_SVA_PREFAULT_WRITE: fault the pages in for writing
+ *         (copy-on-write broken, the device may write), else for reading
+ * @pasid: an IOASID in IOASID_MODE_SVA
+ * @__reserved: must be 0
+ * @va: first virtual address, page aligned
+ * @length: bytes, a non-zero multiple of the page size
+ * @out_mapped: bytes now mirrored into the devices' IOMMU domains
+ * @out_skipped: bytes not mirrored because they are outside the usable
+ *               IOVA ranges
+ *
+ * Faults the range in, the way the CPU would for the process (EFAULT if a
+ * page cannot be: not mapped, or not writable for a write prefault), and
+ * mirrors it into the IOMMU domain of every device attached through the
+ * kernel IOMMU API executor (with no such device, only the faulting is
+ * done).  Errors: EINVAL for an unaligned or empty range; EOVERFLOW if it
+ * wraps; ENOENT for an unknown IOASID; EMEDIUMTYPE if it is not SVA;
+ * ESRCH if the process has exited; ENOMEM.
+ */
+struct ioasid_sva_prefault {
+	__u32 size;
+	__u32 flags;
+#define IOASID_SVA_PREFAULT_WRITE	(1U << 0)
+	__u32 pasid;
+	__u32 __reserved;
+	__aligned_u64 va;
+	__aligned_u64 length;
+	__aligned_u64 out_mapped;
+	__aligned_u64 out_skipped;
+};
+
+#define IOASID_SVA_PREFAULT	_IO(IOASID_TYPE, IOASID_CMD_SVA_PREFAULT)
 
 /**
  * DOC: I/O fault queues

@@ -15,6 +15,7 @@
 enum {
 	IOASID_TEST_CMD_DEVICE_CREATE = 0xc0,
 	IOASID_TEST_CMD_DMA = 0xc1,
+	IOASID_TEST_CMD_WALK_MM = 0xc2,
 };
 
 /**
@@ -86,5 +87,58 @@ struct ioasid_test_dma {
 };
 
 #define IOASID_TEST_DMA		_IO(IOASID_TYPE, IOASID_TEST_CMD_DMA)
+
+/**
+ * struct ioasid_test_walk_rec - one leaf of IOASID_TEST_WALK_MM
+ * @va: first virtual address of the leaf
+ * @size: its size
+ * @pa: physical address of @va
+ * @perm: IOASID_TEST_WALK_READ / _WRITE, as a user-level request gets them
+ * @level: the format's level of the leaf (VT-d 1 = PT, SMMUv3 3 = page)
+ */
+struct ioasid_test_walk_rec {
+	__aligned_u64 va;
+	__aligned_u64 size;
+	__aligned_u64 pa;
+	__u32 perm;
+#define IOASID_TEST_WALK_READ		(1U << 0)
+#define IOASID_TEST_WALK_WRITE		(1U << 1)
+	__u32 level;
+};
+
+/* Most records of one IOASID_TEST_WALK_MM */
+#define IOASID_TEST_WALK_MAX		65536
+
+/**
+ * struct ioasid_test_walk_mm - IOASID_TEST_WALK_MM on /dev/ioasid-test
+ * @size: sizeof(struct ioasid_test_walk_mm)
+ * @flags: must be 0
+ * @va: first virtual address of the caller's to walk
+ * @length: bytes
+ * @recs_uptr: array of @max_recs struct ioasid_test_walk_rec
+ * @max_recs: 1 to IOASID_TEST_WALK_MAX
+ * @out_nr: records written (present leaves, in address order)
+ * @out_format: IOASID_NESTED_FMT_* of the walker: x86-64 CPU page tables
+ *              are VT-d first-stage tables, arm64's VMSAv8-64 stage 1
+ *
+ * Walks the caller's own CPU page tables with the module's nested walker
+ * (an identity stage 2), so that the walker can be checked against the
+ * tables Linux's mm builds (compare with /proc/self/pagemap).  ENOSPC when
+ * the range has more leaves than @max_recs; EOPNOTSUPP on an architecture
+ * whose tables no walker reads.
+ */
+struct ioasid_test_walk_mm {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 va;
+	__aligned_u64 length;
+	__aligned_u64 recs_uptr;
+	__u32 max_recs;
+	__u32 out_nr;
+	__u32 out_format;
+	__u32 __reserved;
+};
+
+#define IOASID_TEST_WALK_MM	_IO(IOASID_TYPE, IOASID_TEST_CMD_WALK_MM)
 
 #endif /* _UAPI_LINUX_IOASIDFD_TEST_H */

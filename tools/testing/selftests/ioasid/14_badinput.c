@@ -622,11 +622,11 @@ TEST_F(numbers, unknown_numbers_are_enotty)
 	test_ioasid_alloc(self->t.fd, &pasid);
 	*(__u32 *)buf = 64;
 	/*
-	 * the reserved /dev/ioasid range (past the nested commands, whose
-	 * bad input 51_nested_vtd / 52_nested_smmu check), device-side
-	 * range, and beyond
+	 * the reserved /dev/ioasid range (past the nested and SVA commands,
+	 * whose bad input 51_nested_vtd / 52_nested_smmu / 54_sva check),
+	 * device-side range, and beyond
 	 */
-	for (nr = IOASID_CMD_NESTED_INVALIDATE + 1; nr <= 0xff; nr++) {
+	for (nr = IOASID_CMD_SVA_PREFAULT + 1; nr <= 0xff; nr++) {
 		ASSERT_EQ(-1, ioctl(self->t.fd, _IO(IOASID_TYPE, nr), buf));
 		ASSERT_EQ(ENOTTY, errno) {
 			TH_LOG("nr %#x: %s", nr, strerror(errno));

@@ -310,7 +310,10 @@ TEST_F_TIMEOUT(edu, device_info, 120)
 	/* 6.1's IOMMU API attaches at RID only */
 	ASSERT_EQ(0, info.out_pasid_bits);
 	ASSERT_TRUE(info.out_modes & (1U << IOASID_MODE_IOVA));
-	ASSERT_EQ(0, info.out_nested_formats);
+	/* Nested by shadow paging, in both guest formats, on either IOMMU */
+	ASSERT_TRUE(info.out_modes & (1U << IOASID_MODE_NESTED));
+	ASSERT_EQ((1U << IOASID_NESTED_FMT_VTD_FS) | (1U << IOASID_NESTED_FMT_SMMUV3),
+		  info.out_nested_formats);
 	ASSERT_EQ(0, info.out_attach);
 	ASSERT_EQ(0, info.out_nr_pasid_attach);
 	ASSERT_NE(0, info.out_pgsize_bitmap & PAGE);

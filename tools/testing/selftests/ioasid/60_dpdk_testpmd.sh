@@ -5,9 +5,10 @@
 # dpdk-testpmd on the test bed's two e1000e NICs (82574L, DPDK's
 # net_e1000_em PMD), which QEMU wires back to back.
 #
-# Per mode (today only "type1": both NICs bound to plain vfio-pci, DPDK's
-# ordinary VFIO type1 container; the module's compat mode is to be added to
-# MODES later and reuses run_mode as it is):
+# Per mode, in one boot ("type1": both NICs bound to plain vfio-pci, DPDK's
+# ordinary VFIO type1 container, served by vfio_iommu_type1; "compat": the
+# same, with ioasidfd_vfio's type1_compat on for the run, so that the
+# container is an IOASID of /dev/ioasid):
 #
 #   1. bind both NICs to the mode's driver (driver_override + drivers_probe);
 #   2. start testpmd in interactive mode on both ports (-a BDF twice, the
@@ -21,7 +22,12 @@
 #   4. "stop": the forward statistics must say TX = RX = 128 on both ports,
 #      no drops, and the NICs' own counters must agree;
 #   5. "quit", then both NICs unbound again with driver_override cleared,
-#      as /init left them.
+#      as /init left them;
+#   6. (while testpmd runs) who serves the container: vfio_iommu_type1 in
+#      type1 mode (no container in /sys/kernel/debug/ioasidfd_vfio/type1),
+#      /dev/ioasid in compat mode (a container of testpmd's pid there, and
+#      its IOASID in /sys/kernel/debug/ioasidfd/ioasids with EAL's mappings
+#      and both NICs attached).
 #
 # Every wait is bounded (TCG is slow, and the other guest may be running);
 # testpmd is killed if it does not quit.  Results: started, forwarded,
@@ -29,11 +35,11 @@
 # diagnostics.
 #
 # Environment: IOASID_VM_NIC (the NICs' PCI addresses, from the test bed),
-# IOASID_DPDK_MODES (default "type1"), IOASID_DPDK_TESTPMD (default
+# IOASID_DPDK_MODES (default "type1 compat"), IOASID_DPDK_TESTPMD (default
 # /usr/bin/dpdk-testpmd), IOASID_DPDK_KEEP (a directory to keep testpmd's
 # output in).
 
-MODES=${IOASID_DPDK_MODES:-type1}
+MODES=${IOASID_DPDK_MODES:-type1 compat}
 TESTPMD=${IOASID_DPDK_TESTPMD:-/usr/bin/dpdk-testpmd}
 STDBUF=/usr/libexec/coreutils/libstdbuf.so
 BURSTS=4
@@ -43,9 +49,12 @@ HUGE_MB=64
 START_LIMIT=120		# s, testpmd to its prompt (2.5 s in the test bed)
 TRAFFIC_LIMIT=60	# s, for the packets to arrive
 QUIT_LIMIT=30		# s, for testpmd to exit after "quit"
-PER_MODE=6		# results per mode
+PER_MODE=7		# results per mode
+COMPAT=/sys/module/ioasidfd_vfio/parameters/type1_compat
+COMPAT_DEBUGFS=/sys/kernel/debug/ioasidfd_vfio/type1
+IOASIDS_DEBUGFS=/sys/kernel/debug/ioasidfd/ioasids
 # The worst case of one mode (every wait to its limit, then the kill) is
-# about 260 s: 60_dpdk_testpmd.timeout (300) must grow with MODES.
+# about 260 s: 60_dpdk_testpmd.timeout (600) must grow with MODES.
 
 n=0
 failed=0
@@ -167,11 +176,46 @@ nic_stat() { stat_of "NIC statistics for port" "$1" "$2"; }
 # send COMMAND: one line to testpmd's command line.
 send() { echo "$1" >&7; }
 
+# check_backend: while testpmd runs, one result: its container is served by
+# vfio_iommu_type1 (type1_compat off: no container of ours) or by /dev/ioasid
+# (on: a container of testpmd's pid, whose IOASID maps EAL's memory and has
+# both NICs attached).
+check_backend() {
+	if [ $compat = N ]; then
+		if [ ! -e "$COMPAT_DEBUGFS" ] || ! grep -q "^container " "$COMPAT_DEBUGFS"; then
+			ok "$mode: the container is vfio_iommu_type1's"
+		else
+			not_ok "$mode: the container is vfio_iommu_type1's"
+			diag "$(cat "$COMPAT_DEBUGFS")"
+		fi
+		return
+	fi
+	c=$(grep "^container .* pid $tp " "$COMPAT_DEBUGFS" 2>/dev/null)
+	pasid=$(echo "$c" | sed -n 's/.* pasid \([0-9]*\) .*/\1/p')
+	line=
+	[ -z "$pasid" ] || line=$(grep "^pasid $pasid " "$IOASIDS_DEBUGFS")
+	nmap=$(echo "$line" | sed -n 's/.* mappings \([0-9]*\) .*/\1/p')
+	case "$line" in
+	*" $nic0"*" $nic1"* | *" $nic1"*" $nic0"*) nics=1 ;;
+	*) nics=0 ;;
+	esac
+	if [ -n "$pasid" ] && [ "${nmap:-0}" -gt 0 ] && [ $nics = 1 ]; then
+		ok "$mode: the container is IOASID $pasid of /dev/ioasid, $nmap mapping(s), both NICs attached"
+		diag "$mode: $c"
+		diag "$mode: $line"
+	else
+		not_ok "$mode: the container is an IOASID of /dev/ioasid"
+		diag "$mode: $COMPAT_DEBUGFS: $(cat "$COMPAT_DEBUGFS" 2>&1)"
+		diag "$mode: $IOASIDS_DEBUGFS: $(cat "$IOASIDS_DEBUGFS" 2>&1)"
+	fi
+}
+
 # run_mode MODE: the whole run with the NICs in MODE; PER_MODE results.
 run_mode() {
 	mode=$1
 	case $mode in
-	type1) drv=vfio-pci eal_extra="--iova-mode=va" ;;
+	type1) drv=vfio-pci eal_extra="--iova-mode=va" compat=N ;;
+	compat) drv=vfio-pci eal_extra="--iova-mode=va" compat=Y ;;
 	*)
 		for i in $(seq $PER_MODE); do not_ok "$mode: unknown mode"; done
 		return
@@ -183,12 +227,20 @@ run_mode() {
 	out=$work/$mode.out
 	rm -f "$work/in" "$work/pipe" "$out"
 
-	# 1. bind
-	why=$(bind "$drv" "$nic0" "$nic1")
+	# 1. the backend for new type1 containers, and bind
+	why=
+	if [ -e "$COMPAT" ]; then
+		echo $compat >"$COMPAT" || why="cannot set $COMPAT to $compat"
+	elif [ $compat = Y ]; then
+		why="no $COMPAT (ioasidfd_vfio not loaded, or without type1 compatibility)"
+	fi
+	[ -n "$why" ] || why=$(bind "$drv" "$nic0" "$nic1")
 	st=$?
-	result $st "$mode: both NICs bound to $drv" "$why"
+	[ -z "$why" ] || st=1
+	result $st "$mode: both NICs bound to $drv (type1_compat=$compat)" "$why"
 	if [ $st != 0 ]; then
 		for i in $(seq $((PER_MODE - 2))); do not_ok "$mode: not run (NICs not bound)"; done
+		[ ! -e "$COMPAT" ] || echo N >"$COMPAT"
 		why=$(release "$nic0" "$nic1")
 		result $? "$mode: NICs released" "$why"
 		return
@@ -244,11 +296,13 @@ run_mode() {
 		grep -E 'IOVA mode|IOMMU type|Probe PCI' "$out" | cut -d' ' -f2- |
 			sed "s/^/$mode: /" | while IFS= read -r l; do diag "$l"; done
 		started=1
+		check_backend
 	else
 		not_ok "$mode: testpmd started"
 		diag "$mode: no prompt within ${START_LIMIT}s; the last lines:"
 		tail -n 15 "$out" | cut -d' ' -f2- | while IFS= read -r l; do diag "  $l"; done
 		started=0
+		not_ok "$mode: container's backend (testpmd did not start)"
 	fi
 
 	# 3. the packets
@@ -319,7 +373,8 @@ run_mode() {
 		mkdir -p "$IOASID_DPDK_KEEP" && cp "$out" "$IOASID_DPDK_KEEP/"
 	fi
 
-	# 6. the NICs as they were
+	# 6. the NICs and the backend as they were
+	[ ! -e "$COMPAT" ] || echo N >"$COMPAT"
 	why=$(release "$nic0" "$nic1")
 	result $? "$mode: NICs released (unbound, no driver_override)" "$why"
 }

@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ioasid: shadow paging of nested IOASIDs for programmed executors.
+ *
+ * Linux 6.1 has no nested-domain API and the IOMMUs QEMU 7.2 emulates do
+ * not nest, so a real device gets a guest's stage 1 through a shadow: the
+ * guest's tables are walked through stage 2 (the parent's IOVA map) and
+ * every present leaf is mapped, input address -> host page, into the
+ * IOASID's programmed page tables, with the rights of both stages
+ * together.  The shadow serves the requests without PASID of the kernel
+ * IOMMU API executor: the VT-d entry RID_PASID selects, the CD an SMMUv3
+ * STE's S1DSS selects.
+ *
+ * The shadow keeps two reverse maps, both charged to the user and bounded:
+ *
+ *   leaves   the shadowed runs: input range -> guest-physical range and
+ *            rights, merged while contiguous in both; in one interval tree
+ *            by input address (guest invalidations) and one by
+ *            guest-physical address (stage-2 UNMAP of a data page)
+ *   tables   each page of guest table entries the walks read, with the
+ *            input span those entries translate (stage-2 UNMAP of a page
+ *            that holds a level of the guest's table)
+ *
+ * Coherence:
+ *   - a guest invalidation re-walks the invalidated range (everything for
+ *     invalidations without a range), compares with the leaves there, and
+ *     changes only what changed: removed or downgraded runs are zapped
+ *     (IOTLBs flushed) before new ones are mapped, all before the ioctl
+ *     returns;
+ *   - a stage-2 UNMAP zaps every run whose guest-physical range, or whose
+ *     table path, it removes, before the parent's pages are unpinned;
+ *   - a guest that changes its tables without invalidating keeps the old
+ *     translation, never one to memory outside stage 2 (every run maps
+ *     pages stage 2 maps).  Stage-2 additions reach the shadow at the next
+ *     invalidation that covers them.
+ *
+ * What cannot be shadowed is left unmapped (the device faults there, as on
+ * nesting hardware) and counted: leaves whose guest-physical page is
+ * outside stage 2, input addresses outside the usable IOVA ranges (the
+ * aperture, reserved regions such as the MSI window), leaves with no right
+ * left, and what the memory bound refuses.  The guest's accessed and dirty
+ * state is set when a leaf is shadowed (dirty for every writable leaf):
+ * devices' accesses through a shadow update nothing, so the shadow assumes
+ * the worst.
+ *
+ * Locking: the reverse maps are protected by the parent's iopt lock, which
+ * every user holds (builds, invalidations and ALLOWs hold the nested
+ * IOASID's lock and then the parent's; a stage-2 UNMAP holds the parent's).
+ * Zaps take the nested IOASID's xlate lock for writing.  Nothing allocates
+ * under an xlate lock: a stage-2 UNMAP reserves the records it will need to
+ * split runs in ioasidfd_shadow_prepare() first.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interval_tree_generic.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "ioasidfd_private.h"
+#include "pgfmt.h"
+#include "shadow.h"
+
+/* Most records (runs and table pages) one shadow keeps. */
+unsigned int ioasidfd_shadow_max_records = 1U << 20;
+
+/**
+ * struct ioasidfd_shadow_run - a shadowed run
+ * @by_iova: in ioasidfd_shadow::runs
+ * @iova: first input address
+ * @last: last input address
+ * @sub_iova: interval tree bookkeeping
+ * @by_gpa: in ioasidfd_shadow::runs_by_gpa
+ * @gpa: guest-physical address of @iova
+ * @gpa_last: guest-physical address of @last
+ * @sub_gpa: interval tree bookkeeping
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @keep: during a sync: found unchanged by the new walk
+ * @item: on a local list while built, zapped, or in the reserve
+ *
+ * Immutable once in the trees, but for @keep.  A run is made of guest leaves
+ * of one size under one page of guest table entries, inside one mapping of
+ * the parent per push: so the host page tables never hold a page that
+ * straddles what a stage-2 UNMAP or a table's span removes.
+ */
+struct ioasidfd_shadow_run {
+	struct rb_node by_iova;
+	u64 iova;
+	u64 last;
+	u64 sub_iova;
+	struct rb_node by_gpa;
+	u64 gpa;
+	u64 gpa_last;
+	u64 sub_gpa;
+	int prot;
+	bool keep;
+	struct list_head item;
+};
+
+/**
+ * struct ioasidfd_shadow_table - a page of guest table entries the shadow read
+ * @node: in ioasidfd_shadow::tables
+ * @gpa: guest-physical address of the page
+ * @gpa_last: its last byte
+ * @sub: interval tree bookkeeping
+ * @span: first input address the page's entries translate
+ * @span_last: the last one
+ * @item: on a local list while built or removed
+ */
+struct ioasidfd_shadow_table {
+	struct rb_node node;
+	u64 gpa;
+	u64 gpa_last;
+	u64 sub;
+	u64 span;
+	u64 span_last;
+	struct list_head item;
+};
+
+/**
+ * struct ioasidfd_shadow - the shadow of one nested IOASID
+ * @runs: the shadowed runs, by input address
+ * @runs_by_gpa: the same, by guest-physical address
+ * @tables: the guest table pages read, by guest-physical address
+ * @nr_runs: runs in the trees
+ * @nr_tables: entries of @tables
+ * @reserve: preallocated runs, for splits under an xlate lock
+ * @nr_reserve: entries on @reserve
+ * @stats: what is shadowed and what is not
+ *
+ * Protected by the parent's iopt lock.
+ */
+struct ioasidfd_shadow {
+	struct rb_root_cached runs;
+	struct rb_root_cached runs_by_gpa;
+	struct rb_root_cached tables;
+	unsigned long nr_runs;
+	unsigned long nr_tables;
+	struct list_head reserve;
+	unsigned int nr_reserve;
+	struct ioasidfd_shadow_stats stats;
+};
+
+#define RUN_START(r)		((r)->iova)
+#define RUN_LAST(r)		((r)->last)
+INTERVAL_TREE_DEFINE(struct ioasidfd_shadow_run, by_iova, u64, sub_iova,
+		     RUN_START, RUN_LAST, static, shadow_run_it);
+
+#define RUN_GPA_START(r)	((r)->gpa)
+#define RUN_GPA_LAST(r)		((r)->gpa_last)
+INTERVAL_TREE_DEFINE(struct ioasidfd_shadow_run, by_gpa, u64, sub_gpa,
+		     RUN_GPA_START, RUN_GPA_LAST, static, shadow_gpa_it);
+
+#define TABLE_START(t)		((t)->gpa)
+#define TABLE_LAST(t)		((t)->gpa_last)
+INTERVAL_TREE_DEFINE(struct ioasidfd_shadow_table, node, u64, sub,
+		     TABLE_START, TABLE_LAST, static, shadow_table_it);
+
+static u64 ioasidfd_pages_of(u64 bytes)
+{
+	return bytes >> PAGE_SHIFT;
+}
+
+/**
+ * ioasidfd_shadow_alloc() - an empty shadow
+ *
+ * Return: the shadow, or NULL.
+ */
+struct ioasidfd_shadow *ioasidfd_shadow_alloc(void)
+{
+	struct ioasidfd_shadow *sh;
+
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL_ACCOUNT);
+	if (!sh)
+		return NULL;
+	sh->runs = RB_ROOT_CACHED;
+	sh->runs_by_gpa = RB_ROOT_CACHED;
+	sh->tables = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&sh->reserve);
+	sh->stats.bytes = sizeof(*sh);
+	return sh;
+}
+
+static struct ioasidfd_shadow_run *
+ioasidfd_shadow_run_alloc(struct ioasidfd_shadow *sh, gfp_t gfp)
+{
+	struct ioasidfd_shadow_run *run;
+
+	run = kzalloc(sizeof(*run), gfp | __GFP_ACCOUNT | __GFP_NOWARN);
+	if (run)
+		sh->stats.bytes += sizeof(*run);
+	return run;
+}
+
+static void ioasidfd_shadow_run_free(struct ioasidfd_shadow *sh,
+				     struct ioasidfd_shadow_run *run)
+{
+	sh->stats.bytes -= sizeof(*run);
+	kfree(run);
+}
+
+static void ioasidfd_shadow_table_free(struct ioasidfd_shadow *sh,
+				       struct ioasidfd_shadow_table *t)
+{
+	sh->stats.bytes -= sizeof(*t);
+	kfree(t);
+}
+
+/* A run from the reserve, for a split under an xlate lock; or NULL. */
+static struct ioasidfd_shadow_run *
+ioasidfd_shadow_run_reserved(struct ioasidfd_shadow *sh)
+{
+	struct ioasidfd_shadow_run *run;
+
+	run = list_first_entry_or_null(&sh->reserve, struct ioasidfd_shadow_run,
+				       item);
+	if (run) {
+		list_del(&run->item);
+		sh->nr_reserve--;
+	}
+	return run;
+}
+
+static void ioasidfd_shadow_insert(struct ioasidfd_shadow *sh,
+				   struct ioasidfd_shadow_run *run)
+{
+	shadow_run_it_insert(run, &sh->runs);
+	shadow_gpa_it_insert(run, &sh->runs_by_gpa);
+	sh->nr_runs++;
+	sh->stats.mapped_bytes += run->last - run->iova + 1;
+}
+
+static void ioasidfd_shadow_remove(struct ioasidfd_shadow *sh,
+				   struct ioasidfd_shadow_run *run)
+{
+	shadow_run_it_remove(run, &sh->runs);
+	shadow_gpa_it_remove(run, &sh->runs_by_gpa);
+	sh->nr_runs--;
+	sh->stats.mapped_bytes -= run->last - run->iova + 1;
+}
+
+static void ioasidfd_shadow_table_remove(struct ioasidfd_shadow *sh,
+					 struct ioasidfd_shadow_table *t)
+{
+	shadow_table_it_remove(t, &sh->tables);
+	sh->nr_tables--;
+}
+
+/**
+ * ioasidfd_shadow_free() - free a shadow
+ * @sh: the shadow, zapped from every page table (or they are gone), or NULL
+ */
+void ioasidfd_shadow_free(struct ioasidfd_shadow *sh)
+{
+	struct ioasidfd_shadow_table *t;
+	struct ioasidfd_shadow_run *run;
+
+	if (!sh)
+		return;
+	while ((run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX))) {
+		ioasidfd_shadow_remove(sh, run);
+		ioasidfd_shadow_run_free(sh, run);
+	}
+	while ((t = shadow_table_it_iter_first(&sh->tables, 0, U64_MAX))) {
+		ioasidfd_shadow_table_remove(sh, t);
+		ioasidfd_shadow_table_free(sh, t);
+	}
+	while ((run = ioasidfd_shadow_run_reserved(sh)))
+		ioasidfd_shadow_run_free(sh, run);
+	WARN_ON(sh->stats.bytes != sizeof(*sh));
+	kfree(sh);
+}
+
+/* Counts the 2 MiB chunks of a push the IOMMU can map with 2 MiB pages. */
+static void ioasidfd_shadow_count_huge(struct ioasidfd_shadow *sh, u64 iova,
+				       const struct ioasidfd_pages *p,
+				       unsigned long first, unsigned long npages)
+{
+	const unsigned long per = SZ_2M >> PAGE_SHIFT;
+	unsigned long i, j, pfn;
+
+	i = (ALIGN(iova, SZ_2M) - iova) >> PAGE_SHIFT;
+	for (; i + per <= npages; i += per) {
+		pfn = page_to_pfn(p->pages[first + i]);
+		if (pfn & (per - 1))
+			continue;
+		for (j = 1; j < per; j++)
+			if (page_to_pfn(p->pages[first + i + j]) != pfn + j)
+				break;
+		if (j == per)
+			sh->stats.huge_2m++;
+	}
+}
+
+/* Unmaps [iova, iova + len) from every programmed page table of @iopt. */
+static void ioasidfd_shadow_zap(struct ioasidfd_iopt *iopt, u64 iova, u64 len)
+{
+	lockdep_assert_held_write(&iopt->xlate);
+	ioasidfd_iopt_zap(iopt, iova, len);
+}
+
+/*
+ * Maps @run into every programmed page table of @iopt, or only into @hwpt
+ * (a new one, not on the list yet), one mapping of the parent at a time.
+ * All or nothing.
+ */
+static int ioasidfd_shadow_push(struct ioasidfd_iopt *iopt,
+				struct ioasidfd_shadow *sh,
+				struct ioasidfd_hwpt *hwpt,
+				const struct ioasidfd_shadow_run *run)
+{
+	u64 len = run->last - run->iova + 1, done = 0, last;
+	struct ioasidfd_iopt *parent = iopt->parent;
+	const struct ioasidfd_pages *p;
+	unsigned long index, n;
+	int prot, rc = 0;
+
+	lockdep_assert_held(&parent->lock);
+	while (done < len) {
+		p = ioasidfd_iova_find(parent, run->gpa + done, &index, &last,
+				       &prot);
+		/* Runs are made of what the parent maps, under its lock. */
+		if (WARN_ON(!p)) {
+			rc = -EFAULT;
+			break;
+		}
+		n = ioasidfd_pages_of(min(last - (run->gpa + done),
+					  len - done - 1) + 1);
+		if (hwpt)
+			rc = ioasidfd_hwpt_push(hwpt, run->iova + done, p, index,
+						n, run->prot);
+		else
+			rc = ioasidfd_iopt_push(iopt, run->iova + done, p, index,
+						n, run->prot);
+		if (rc)
+			break;
+		ioasidfd_shadow_count_huge(sh, run->iova + done, p, index, n);
+		done += n << PAGE_SHIFT;
+	}
+	/* A new page table is freed whole on error: only the list to undo. */
+	if (rc && done && !hwpt) {
+		down_write(&iopt->xlate);
+		ioasidfd_shadow_zap(iopt, run->iova, done);
+		up_write(&iopt->xlate);
+	}
+	return rc;
+}
+
+/**
+ * struct ioasidfd_shadow_build - one walk of a sync
+ * @iopt: the nested IOASID
+ * @sh: its shadow
+ * @usable: IOVA ranges the page tables can map
+ * @start: first input address walked
+ * @last: last input address walked
+ * @runs: the runs found, in address order
+ * @tables: the table pages read
+ * @tail: the last run of @runs, while it may grow
+ * @tail_size: guest leaf size of @tail
+ * @tail_block: first input address of the table page span of @tail's leaves
+ * @budget: records this walk may still make
+ * @err: -ENOMEM if the walk ran out
+ */
+struct ioasidfd_shadow_build {
+	struct ioasidfd_iopt *iopt;
+	struct ioasidfd_shadow *sh;
+	const struct ioasidfd_ranges *usable;
+	u64 start;
+	u64 last;
+	struct list_head runs;
+	struct list_head tables;
+	struct ioasidfd_shadow_run *tail;
+	u64 tail_size;
+	u64 tail_block;
+	unsigned long budget;
+	int err;
+};
+
+/* Appends [iova, last] -> @gpa to the runs, merged with the tail if it can. */
+static void ioasidfd_shadow_emit(struct ioasidfd_shadow_build *b, u64 iova,
+				 u64 last, u64 gpa, int prot, u64 size,
+				 u64 block)
+{
+	struct ioasidfd_shadow_run *t = b->tail, *run;
+
+	if (t && t->last + 1 == iova && t->gpa_last + 1 == gpa &&
+	    t->prot == prot && b->tail_size == size && b->tail_block == block) {
+		t->last = last;
+		t->gpa_last = gpa + (last - iova);
+		return;
+	}
+	run = b->budget ? ioasidfd_shadow_run_alloc(b->sh, GFP_KERNEL) : NULL;
+	if (!run) {
+		if (b->budget)
+			b->err = -ENOMEM;
+		b->sh->stats.skipped_limit += ioasidfd_pages_of(last - iova + 1);
+		return;
+	}
+	b->budget--;
+	run->iova = iova;
+	run->last = last;
+	run->gpa = gpa;
+	run->gpa_last = gpa + (last - iova);
+	run->prot = prot;
+	list_add_tail(&run->item, &b->runs);
+	b->tail = run;
+	b->tail_size = size;
+	b->tail_block = block;
+}
+
+/* [iova, last] -> @gpa with @prot: the parts inside the usable ranges. */
+static void ioasidfd_shadow_usable(struct ioasidfd_shadow_build *b, u64 iova,
+				   u64 last, u64 gpa, int prot, u64 size,
+				   u64 block)
+{
+	const struct ioasidfd_ranges *rs = b->usable;
+	u64 covered = 0, s, l;
+	unsigned int i;
+
+	for (i = 0; i < rs->nr; i++) {
+		s = max(iova, rs->r[i].start);
+		l = min(last, rs->r[i].last);
+		if (s > l)
+			continue;
+		ioasidfd_shadow_emit(b, s, l, gpa + (s - iova), prot, size,
+				     block);
+		covered += l - s + 1;
+	}
+	b->sh->stats.skipped_range += ioasidfd_pages_of(last - iova + 1 -
+							covered);
+}
+
+/*
+ * A guest translation [iova, last] -> @gpa with stage-1 rights @prot: split
+ * along the parent's mappings, with the rights of both stages.
+ */
+static void ioasidfd_shadow_leaf(struct ioasidfd_shadow_build *b, u64 iova,
+				 u64 last, u64 gpa, int prot, u64 size,
+				 u64 block)
+{
+	struct ioasidfd_iopt *parent = b->iopt->parent;
+	const struct ioasidfd_pages *p;
+	unsigned long index;
+	u64 cur = iova, end, alast;
+	int aprot;
+
+	while (cur <= last && !b->err) {
+		u64 g = gpa + (cur - iova);
+
+		p = ioasidfd_iova_find(parent, g, &index, &alast, &aprot);
+		end = alast - g > last - cur ? last : cur + (alast - g);
+		if (!p) {
+			/* @alast is the end of the hole in stage 2 */
+			b->sh->stats.skipped_s2 += ioasidfd_pages_of(end - cur + 1);
+		} else if (!(prot & aprot)) {
+			b->sh->stats.skipped_access +=
+				ioasidfd_pages_of(end - cur + 1);
+		} else {
+			ioasidfd_shadow_usable(b, cur, end, g, prot & aprot,
+					       size, block);
+		}
+		if (end == last)
+			break;
+		cur = end + 1;
+	}
+}
+
+static int ioasidfd_shadow_leaf_fn(void *arg, const struct ioasidfd_s1_leaf *leaf,
+				   const struct ioasidfd_s1_fault *fault)
+{
+	struct ioasidfd_shadow_build *b = arg;
+	u64 s, l, block, span;
+	int prot = 0;
+
+	if (!leaf->size)
+		return 0;
+	s = max(leaf->iova, b->start);
+	l = min(leaf->iova + (leaf->size - 1), b->last);
+	if (fault) {
+		if (fault->table_walk)
+			b->sh->stats.skipped_tables++;
+		else if (leaf->level && fault->reason != IOASIDFD_F_UNMAPPED)
+			/* A leaf every access faults on (access flag, ...) */
+			b->sh->stats.skipped_access +=
+				ioasidfd_pages_of(l - s + 1);
+		return b->err;
+	}
+	if (leaf->perm & IOASIDFD_S1_READ)
+		prot |= IOMMU_READ;
+	if (leaf->perm & IOASIDFD_S1_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot) {
+		b->sh->stats.skipped_access += ioasidfd_pages_of(l - s + 1);
+		return 0;
+	}
+	/* Leaves merge only with leaves of their size and table page. */
+	span = leaf->size << (PAGE_SHIFT - 3);
+	block = span ? leaf->iova & ~(span - 1) : 0;
+	ioasidfd_shadow_leaf(b, s, l, leaf->oa + (s - leaf->iova), prot,
+			     leaf->size, block);
+	return b->err;
+}
+
+static int ioasidfd_shadow_table_fn(void *arg, u64 gpa, u64 span, u64 span_last,
+				    unsigned int level)
+{
+	struct ioasidfd_shadow_build *b = arg;
+	struct ioasidfd_shadow_table *t;
+
+	if (!b->budget) {
+		b->sh->stats.skipped_limit++;
+		return 0;
+	}
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!t) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	b->budget--;
+	b->sh->stats.bytes += sizeof(*t);
+	t->gpa = gpa & PAGE_MASK;
+	t->gpa_last = t->gpa + PAGE_SIZE - 1;
+	t->span = span;
+	t->span_last = span_last;
+	list_add_tail(&t->item, &b->tables);
+	return 0;
+}
+
+/* Stage 1 bypassed: the parent's mappings as they are, in [start, last]. */
+static void ioasidfd_shadow_walk_bypass(struct ioasidfd_shadow_build *b)
+{
+	struct ioasidfd_iopt *parent = b->iopt->parent;
+	const struct ioasidfd_pages *p;
+	unsigned long index;
+	u64 cur = b->start, end, alast;
+	int aprot;
+
+	while (cur <= b->last && !b->err) {
+		p = ioasidfd_iova_find(parent, cur, &index, &alast, &aprot);
+		end = min(alast, b->last);
+		if (p)
+			ioasidfd_shadow_usable(b, cur, end, cur, aprot, 0, 0);
+		if (end == b->last)
+			break;
+		cur = end + 1;
+	}
+}
+
+static const struct ioasidfd_s1_visit ioasidfd_shadow_visit = {
+	.leaf = ioasidfd_shadow_leaf_fn,
+	.table = ioasidfd_shadow_table_fn,
+	.flags = IOASIDFD_WALK_SET_AD,
+};
+
+/* Is @f the same translation as the run @o of the trees? */
+static bool ioasidfd_shadow_same(const struct ioasidfd_shadow_run *o,
+				 const struct ioasidfd_shadow_run *f)
+{
+	return o->iova == f->iova && o->last == f->last && o->gpa == f->gpa &&
+	       o->prot == f->prot;
+}
+
+/* Adds the table pages a walk read, but those recorded already. */
+static void ioasidfd_shadow_add_tables(struct ioasidfd_shadow *sh,
+				       struct list_head *tables)
+{
+	struct ioasidfd_shadow_table *t, *tmp, *old;
+
+	list_for_each_entry_safe(t, tmp, tables, item) {
+		list_del(&t->item);
+		for (old = shadow_table_it_iter_first(&sh->tables, t->gpa,
+						      t->gpa_last);
+		     old; old = shadow_table_it_iter_next(old, t->gpa,
+							  t->gpa_last))
+			if (old->span == t->span && old->span_last == t->span_last)
+				break;
+		if (old) {
+			ioasidfd_shadow_table_free(sh, t);
+			continue;
+		}
+		shadow_table_it_insert(t, &sh->tables);
+		sh->nr_tables++;
+	}
+}
+
+/**
+ * ioasidfd_shadow_sync() - bring the shadow of an input range in line
+ * @iopt: the nested IOASID, locked; its parent locked too
+ * @sh: its shadow
+ * @src: what requests without PASID translate with now
+ * @usable: the IOVA ranges the page tables can map
+ * @start: first input address to re-walk
+ * @last: last one
+ *
+ * Walks [@start, @last] (widened to whole runs), keeps the runs that did
+ * not change, zaps the others from every programmed page table (IOTLBs
+ * flushed) and maps what the walk found instead.  On return the page
+ * tables translate the range as the guest's tables do now.
+ *
+ * Return: 0, or -ENOMEM when memory ran out: what could not be recorded
+ * or mapped is left unmapped (and counted in skipped_limit), never stale.
+ */
+int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
+			 const struct ioasidfd_shadow_src *src,
+			 const struct ioasidfd_ranges *usable, u64 start,
+			 u64 last)
+{
+	struct ioasidfd_shadow_build b = {
+		.iopt = iopt,
+		.sh = sh,
+		.usable = usable,
+		.runs = LIST_HEAD_INIT(b.runs),
+		.tables = LIST_HEAD_INIT(b.tables),
+	};
+	struct ioasidfd_shadow_run *run, *tmp, *o;
+	struct ioasidfd_shadow_table *t, *tnext;
+	unsigned long records;
+	LIST_HEAD(dead);
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	lockdep_assert_held(&iopt->parent->lock);
+	/* Whole runs only: widen the range to the runs it cuts. */
+	run = shadow_run_it_iter_first(&sh->runs, start, start);
+	if (run)
+		start = run->iova;
+	run = shadow_run_it_iter_first(&sh->runs, last, last);
+	if (run)
+		last = run->last;
+	b.start = start;
+	b.last = last;
+	records = sh->nr_runs + sh->nr_tables;
+	b.budget = records < ioasidfd_shadow_max_records ?
+		   ioasidfd_shadow_max_records - records : 0;
+
+	if (src->kind == IOASIDFD_SHADOW_S1)
+		ioasidfd_s1_walk_range_ex(src->cfg, src->s2, start, last, 0,
+					  &ioasidfd_shadow_visit, &b);
+	else if (src->kind == IOASIDFD_SHADOW_BYPASS)
+		ioasidfd_shadow_walk_bypass(&b);
+
+	/* What did not change stays mapped: no window without translation. */
+	list_for_each_entry_safe(run, tmp, &b.runs, item) {
+		o = shadow_run_it_iter_first(&sh->runs, run->iova, run->iova);
+		if (o && ioasidfd_shadow_same(o, run)) {
+			o->keep = true;
+			list_del(&run->item);
+			ioasidfd_shadow_run_free(sh, run);
+		}
+	}
+	down_write(&iopt->xlate);
+	for (o = shadow_run_it_iter_first(&sh->runs, start, last); o; o = tmp) {
+		tmp = shadow_run_it_iter_next(o, start, last);
+		if (o->keep) {
+			o->keep = false;
+			continue;
+		}
+		ioasidfd_shadow_remove(sh, o);
+		ioasidfd_shadow_zap(iopt, o->iova, o->last - o->iova + 1);
+		list_add_tail(&o->item, &dead);
+	}
+	up_write(&iopt->xlate);
+	/* Table pages whose span the walk covered were read again (or not). */
+	for (t = shadow_table_it_iter_first(&sh->tables, 0, U64_MAX); t;
+	     t = tnext) {
+		tnext = shadow_table_it_iter_next(t, 0, U64_MAX);
+		if (t->span >= start && t->span_last <= last) {
+			ioasidfd_shadow_table_remove(sh, t);
+			ioasidfd_shadow_table_free(sh, t);
+		}
+	}
+	list_for_each_entry_safe(run, tmp, &dead, item) {
+		list_del(&run->item);
+		ioasidfd_shadow_run_free(sh, run);
+	}
+
+	rc = b.err;
+	list_for_each_entry_safe(run, tmp, &b.runs, item) {
+		list_del(&run->item);
+		if (!rc)
+			rc = ioasidfd_shadow_push(iopt, sh, NULL, run);
+		if (rc) {
+			sh->stats.skipped_limit +=
+				ioasidfd_pages_of(run->last - run->iova + 1);
+			ioasidfd_shadow_run_free(sh, run);
+			continue;
+		}
+		ioasidfd_shadow_insert(sh, run);
+	}
+	ioasidfd_shadow_add_tables(sh, &b.tables);
+	sh->stats.runs = sh->nr_runs;
+	sh->stats.tables = sh->nr_tables;
+	return rc;
+}
+
+/**
+ * ioasidfd_shadow_replay() - map the whole shadow into a new page table
+ * @iopt: the nested IOASID, locked; its parent locked too
+ * @sh: its shadow
+ * @hwpt: the page table, not on the IOASID's list yet
+ *
+ * Return: 0, or an error (the caller frees @hwpt).
+ */
+int ioasidfd_shadow_replay(struct ioasidfd_iopt *iopt,
+			   struct ioasidfd_shadow *sh,
+			   struct ioasidfd_hwpt *hwpt)
+{
+	struct ioasidfd_shadow_run *run;
+	int rc;
+
+	lockdep_assert_held(&iopt->parent->lock);
+	for (run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX); run;
+	     run = shadow_run_it_iter_next(run, 0, U64_MAX)) {
+		rc = ioasidfd_shadow_push(iopt, sh, hwpt, run);
+		if (rc)
+			return rc;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * ioasidfd_shadow_check() - does every run fit a device's IOMMU?
+ * @sh: the shadow; the parent's lock is held
+ * @idev: a device about to share the page tables
+ *
+ * Return: 0, or -ERANGE if a run lies outside the device's aperture or on
+ * one of its reserved regions.
+ */
+int ioasidfd_shadow_check(struct ioasidfd_shadow *sh,
+			  struct ioasidfd_device *idev)
+{
+	struct ioasidfd_shadow_run *run;
+	unsigned int i;
+
+	for (run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX); run;
+	     run = shadow_run_it_iter_next(run, 0, U64_MAX)) {
+		if (run->iova < idev->aperture.start ||
+		    run->last > idev->aperture.last)
+			return -ERANGE;
+		for (i = 0; i < idev->nr_resv; i++)
+			if (run->iova <= idev->resv[i].last &&
+			    run->last >= idev->resv[i].start)
+				return -ERANGE;
+	}
+	return 0;
+}
+
+/**
+ * ioasidfd_shadow_prepare() - reserve what a stage-2 removal will need
+ * @sh: the shadow; the parent's lock is held
+ * @start: first guest-physical address to be removed
+ * @last: last one
+ *
+ * A run that the removal cuts keeps its parts outside [@start, @last] as
+ * runs of their own: up to two each, allocated here, outside the xlate
+ * locks.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ioasidfd_shadow_prepare(struct ioasidfd_shadow *sh, u64 start, u64 last)
+{
+	struct ioasidfd_shadow_run *run;
+	unsigned int need = 0;
+
+	for (run = shadow_gpa_it_iter_first(&sh->runs_by_gpa, start, last); run;
+	     run = shadow_gpa_it_iter_next(run, start, last))
+		need += (run->gpa < start) + (run->gpa_last > last);
+	while (sh->nr_reserve < need) {
+		run = ioasidfd_shadow_run_alloc(sh, GFP_KERNEL);
+		if (!run)
+			return -ENOMEM;
+		list_add(&run->item, &sh->reserve);
+		sh->nr_reserve++;
+	}
+	return 0;
+}
+
+/* The part [iova, last] of @run, as a run of its own (from the reserve). */
+static void ioasidfd_shadow_keep_part(struct ioasidfd_iopt *iopt,
+				      struct ioasidfd_shadow *sh,
+				      const struct ioasidfd_shadow_run *run,
+				      u64 iova, u64 last)
+{
+	struct ioasidfd_shadow_run *part = ioasidfd_shadow_run_reserved(sh);
+
+	if (!part) {
+		/* Not prepared for (a wipe): unmapped instead of recorded. */
+		ioasidfd_shadow_zap(iopt, iova, last - iova + 1);
+		sh->stats.skipped_limit += ioasidfd_pages_of(last - iova + 1);
+		return;
+	}
+	part->iova = iova;
+	part->last = last;
+	part->gpa = run->gpa + (iova - run->iova);
+	part->gpa_last = part->gpa + (last - iova);
+	part->prot = run->prot;
+	ioasidfd_shadow_insert(sh, part);
+}
+
+/* Removes [iova, last] of the runs there; xlate held for writing. */
+static void ioasidfd_shadow_cut(struct ioasidfd_iopt *iopt,
+				struct ioasidfd_shadow *sh, u64 iova, u64 last,
+				struct list_head *dead)
+{
+	struct ioasidfd_shadow_run *run, *next;
+	u64 s, l;
+
+	for (run = shadow_run_it_iter_first(&sh->runs, iova, last); run;
+	     run = next) {
+		next = shadow_run_it_iter_next(run, iova, last);
+		s = max(run->iova, iova);
+		l = min(run->last, last);
+		ioasidfd_shadow_remove(sh, run);
+		ioasidfd_shadow_zap(iopt, s, l - s + 1);
+		if (run->iova < s)
+			ioasidfd_shadow_keep_part(iopt, sh, run, run->iova, s - 1);
+		if (run->last > l)
+			ioasidfd_shadow_keep_part(iopt, sh, run, l + 1, run->last);
+		list_add_tail(&run->item, dead);
+	}
+}
+
+/**
+ * ioasidfd_shadow_parent_zap() - stage 2 lost [@start, @last]
+ * @iopt: the nested IOASID, whose xlate lock is held for writing; its
+ *        parent's lock and xlate lock are held
+ * @sh: its shadow
+ * @start: first guest-physical address removed
+ * @last: last one
+ *
+ * Unmaps every run translating to the range, and everything below a guest
+ * table page in the range, from every programmed page table, IOTLBs
+ * flushed, before the parent unpins the pages.  Allocates nothing.
+ */
+void ioasidfd_shadow_parent_zap(struct ioasidfd_iopt *iopt,
+				struct ioasidfd_shadow *sh, u64 start, u64 last)
+{
+	struct ioasidfd_shadow_table *t, *tnext;
+	struct ioasidfd_shadow_run *run, *next;
+	LIST_HEAD(dead);
+	LIST_HEAD(gone);
+	u64 s, l;
+
+	lockdep_assert_held_write(&iopt->xlate);
+	/* Data pages: the part of each run that lands in the range */
+	for (run = shadow_gpa_it_iter_first(&sh->runs_by_gpa, start, last); run;
+	     run = next) {
+		next = shadow_gpa_it_iter_next(run, start, last);
+		s = max(run->gpa, start) - run->gpa + run->iova;
+		l = min(run->gpa_last, last) - run->gpa + run->iova;
+		ioasidfd_shadow_cut(iopt, sh, s, l, &dead);
+	}
+	/* Table pages: everything their entries translate */
+	for (t = shadow_table_it_iter_first(&sh->tables, start, last); t;
+	     t = tnext) {
+		tnext = shadow_table_it_iter_next(t, start, last);
+		ioasidfd_shadow_cut(iopt, sh, t->span, t->span_last, &dead);
+		ioasidfd_shadow_table_remove(sh, t);
+		list_add_tail(&t->item, &gone);
+	}
+	list_for_each_entry_safe(run, next, &dead, item) {
+		list_del(&run->item);
+		ioasidfd_shadow_run_free(sh, run);
+	}
+	list_for_each_entry_safe(t, tnext, &gone, item) {
+		list_del(&t->item);
+		ioasidfd_shadow_table_free(sh, t);
+	}
+	sh->stats.runs = sh->nr_runs;
+	sh->stats.tables = sh->nr_tables;
+}
+
+/**
+ * ioasidfd_shadow_zap_all() - unmap the whole shadow
+ * @iopt: the nested IOASID; its xlate lock is held for writing
+ * @sh: its shadow
+ *
+ * The records stay (a replay of them needs the parent's lock); the caller
+ * frees the shadow or syncs it again.
+ */
+void ioasidfd_shadow_zap_all(struct ioasidfd_iopt *iopt,
+			     struct ioasidfd_shadow *sh)
+{
+	struct ioasidfd_shadow_run *run;
+
+	for (run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX); run;
+	     run = shadow_run_it_iter_next(run, 0, U64_MAX))
+		ioasidfd_shadow_zap(iopt, run->iova, run->last - run->iova + 1);
+}
+
+/**
+ * ioasidfd_shadow_get_stats() - what a shadow holds
+ * @sh: the shadow, or NULL; its nested IOASID's lock is held
+ * @stats: out
+ */
+void ioasidfd_shadow_get_stats(struct ioasidfd_shadow *sh,
+			       struct ioasidfd_shadow_stats *stats)
+{
+	if (sh)
+		*stats = sh->stats;
+	else
+		memset(stats, 0, sizeof(*stats));
+}
