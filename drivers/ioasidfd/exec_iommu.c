@@ -247,6 +247,8 @@ static int ioasidfd_iommu_map_atomic(struct ioasidfd_hwpt *hwpt,
 		len = runs[i].npages << PAGE_SHIFT;
 		rc = iommu_map_atomic(hwpt->domain, iova + done,
 				      PFN_PHYS(runs[i].pfn), len, prot);
+		ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc,
+				     iommu_unmap(hwpt->domain, iova + done, len); rc = -ENOMEM);
 		if (rc) {
 			if (done)
 				iommu_unmap(hwpt->domain, iova, done);

@@ -16,6 +16,9 @@
  * fail the way a bad pointer makes it fail: the line before it replaces the
  * user address with one no task can map (ioasidfd_inject_user()).
  *
+ * ioasidfd_vfio.ko includes this header too (the hook and the slow path are
+ * exported in the IOASIDFD namespace).
+ *
  * Whether a point fails is the test module's decision (struct
  * ioasidfd_test_hooks::should_fail; ioasidfd_test.ko arms tasks through
  * debugfs, root only).  Without the test module every point is one test of

@@ -93,6 +93,8 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_ucmd_respond, IOASIDFD);
  */
 static DECLARE_RWSEM(ioasidfd_test_hooks_lock);
 const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
+/* ioasidfd_vfio.ko's calls have injection points too. */
+EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks, IOASIDFD);
 
 /**
  * ioasidfd_test_hooks_register() - install the test module's hooks
@@ -155,6 +157,7 @@ bool __ioasidfd_inject(enum ioasidfd_inject_site site)
 	rcu_read_unlock();
 	return fail;
 }
+EXPORT_SYMBOL_NS_GPL(__ioasidfd_inject, IOASIDFD);
 
 /**
  * ioasidfd_dispatch() - run one ioctl of a command table
