@@ -269,7 +269,7 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 					   write ? FOLL_WRITE : 0, &page, NULL,
 					   &locked);
 		ioasidfd_inject_undo(IOASIDFD_INJ_PIN, locked && rc == 1,
-				     put_page(page); rc = -ENOMEM);
+				     put_page(page); page = NULL; rc = -ENOMEM);
 		if (locked)
 			break;
 		/* The fault dropped the lock: the page may be stale, again */
@@ -293,11 +293,14 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 			done = true;
 		}
 		up_read(&iopt->xlate);
-	} else if (locked) {
+	} else if (locked && rc == -EFAULT) {
 		vma = vma_lookup(mm, acc->iova);
 		/* Mapped there, but not with that right */
 		if (vma)
 			acc->fault.reason = IOASID_FAULT_REASON_PERMISSION;
+	} else if (locked) {
+		/* The process's mapping allows it: the kernel could not (memory) */
+		acc->fault.reason = IOASID_FAULT_REASON_OTHER;
 	}
 	if (locked)
 		mmap_read_unlock(mm);
