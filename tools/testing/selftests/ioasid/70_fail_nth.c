@@ -58,6 +58,7 @@
 
 static int verbose;
 static char why[512];		/* the first problem of the current pair */
+static bool step_armed;		/* the step running is the armed one */
 
 #define fail(fmt, ...) do {						\
 	if (!why[0])							\
@@ -105,6 +106,10 @@ struct env {
 	/* the VFIO device (the edu's group stays open across worlds) */
 	int vdev;
 	bool vallowed;
+	/* SVA: /proc/self/mem */
+	int memfd;
+	/* type1 compat: a container and a group of vfio-pci's edu */
+	int container, group;
 };
 
 /* The edu device whose group the VFIO sequence uses, once set up */
@@ -122,6 +127,9 @@ static void env_init(struct env *e)
 	e->fd = -1;
 	e->qfd = -1;
 	e->vdev = -1;
+	e->memfd = -1;
+	e->container = -1;
+	e->group = -1;
 	for (i = 0; i < ND; i++)
 		e->dev[i] = -1;
 }
@@ -150,6 +158,12 @@ static void env_fini(struct env *e)
 	/* Closing the VFIO device detaches it from everything. */
 	if (e->vdev >= 0)
 		close(e->vdev);
+	if (e->group >= 0)
+		close(e->group);
+	if (e->container >= 0)
+		close(e->container);
+	if (e->memfd >= 0)
+		close(e->memfd);
 	if (e->fd >= 0)
 		close(e->fd);
 	gmem_free(&e->g);
@@ -469,12 +483,18 @@ static int st_read_recoverable(struct env *e) { return read_record(e, true); }
 /* A recoverable DMA fault in a thread of its own, waiting for an answer */
 static int st_dma_recoverable(struct env *e)
 {
+	struct pollfd pfd = { .fd = e->qfd, .events = POLLIN };
+
 	e->helper_dma = (struct ioasid_test_dma){ .timeout_ms = 10000 };
 	e->helper_rc = -EINPROGRESS;
 	if (pthread_create(&e->helper, NULL, helper_main, e))
 		return -EAGAIN;
 	e->helper_running = true;
-	return 0;
+	/*
+	 * Until its record is queued (poll: no injection point), so that the
+	 * next step's world is still.
+	 */
+	return poll(&pfd, 1, 5000) == 1 ? 0 : -ETIMEDOUT;
 }
 
 static int st_respond(struct env *e)
@@ -642,6 +662,120 @@ static int st_vfio_info(struct env *e)
 	return sw_ret(ioctl(e->vdev, IOASID_DEVICE_GET_INFO, &info));
 }
 
+/* ---- SVA ---- */
+
+static int sva_bind(struct env *e, uint32_t flags, int mm_fd)
+{
+	struct ioasid_sva_bind cmd = {
+		.size = sizeof(cmd), .flags = flags, .pasid = e->p[0], .mm_fd = mm_fd,
+	};
+
+	return sw_ret(ioctl(e->fd, IOASID_SVA_BIND, &cmd));
+}
+
+static int st_sva_bind(struct env *e) { return sva_bind(e, 0, -1); }
+static int st_sva_unbind(struct env *e) { return sva_bind(e, IOASID_SVA_UNBIND, -1); }
+
+static int st_open_mem(struct env *e)
+{
+	e->memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	return e->memfd < 0 ? -errno : 0;
+}
+
+static int st_sva_bind_foreign(struct env *e)
+{
+	return sva_bind(e, IOASID_SVA_BIND_FOREIGN, e->memfd);
+}
+
+static int st_sva_prefault(struct env *e)
+{
+	struct ioasid_sva_prefault cmd = {
+		.size = sizeof(cmd), .flags = IOASID_SVA_PREFAULT_WRITE,
+		.pasid = e->p[0], .va = (uintptr_t)buf4k, .length = BUF_LEN / 4,
+	};
+
+	return sw_ret(ioctl(e->fd, IOASID_SVA_PREFAULT, &cmd));
+}
+
+/*
+ * A DMA through the process's own address space (device address = VA).
+ * When the fault-in of a page fails (its point, armed), the DMA stops with
+ * a fault of reason OTHER: the I/O page fault could not be resolved.
+ */
+static int st_dma_sva(struct env *e)
+{
+	struct ioasid_test_dma d = {};
+	int rc;
+
+	rc = sw_dma(e->dev[0], e->p[0], IOASID_TEST_DMA_WRITE,
+		    (uintptr_t)buf4k + SZ_4K, dmabuf, 2 * SZ_4K, &d);
+	if (rc)
+		return rc;
+	if (d.out_status == IOASID_TEST_DMA_OK ||
+	    (step_armed && d.out_status == IOASID_TEST_DMA_FAULT &&
+	     d.out_fault_reason == IOASID_FAULT_REASON_OTHER))
+		return 0;
+	return -EPROTO;
+}
+
+/* ---- VFIO type1 compatibility (ioasidfd_vfio type1_compat=1) ---- */
+
+#define COMPAT_PARAM	"/sys/module/ioasidfd_vfio/parameters/type1_compat"
+
+static struct { char bdf[32]; int group_id; bool ready; char was[8]; } compat;
+
+static int st_c_container(struct env *e)
+{
+	e->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	return e->container < 0 ? -errno : 0;
+}
+
+static int st_c_group(struct env *e)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", compat.group_id);
+	e->group = open(path, O_RDWR | O_CLOEXEC);
+	if (e->group < 0)
+		return -errno;
+	return sw_ret(ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container));
+}
+
+static int st_c_set_iommu(struct env *e)
+{
+	return sw_ret(ioctl(e->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+}
+
+static int st_c_info(struct env *e)
+{
+	union {
+		struct vfio_iommu_type1_info info;
+		uint8_t raw[1024];
+	} u = { .info = { .argsz = sizeof(u) } };
+
+	return sw_ret(ioctl(e->container, VFIO_IOMMU_GET_INFO, &u));
+}
+
+static int st_c_map(struct env *e)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf4k, .iova = IOVA_A, .size = BUF_LEN / 2,
+	};
+
+	return sw_ret(ioctl(e->container, VFIO_IOMMU_MAP_DMA, &map));
+}
+
+static int st_c_unmap(struct env *e)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = IOVA_A, .size = BUF_LEN / 2,
+	};
+
+	return sw_ret(ioctl(e->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+}
+
 /* ------------------------------------------------------------------------
  * Sequences
  */
@@ -650,6 +784,7 @@ struct seq {
 	const char *name;
 	const struct step *steps;
 	bool vfio;		/* needs the edu device */
+	bool compat;		/* needs an edu device for vfio-pci, type1 compat */
 };
 
 #define S(fn, ...)	{ #fn + 3, fn, ##__VA_ARGS__ }
@@ -737,6 +872,36 @@ static const struct step seq_vfio[] = {
 	S(st_unmap_a), S(st_vfio_disallow), S(st_destroy0), END
 };
 
+/* SVA: the caller's own mm, then another's through /proc/PID/mem */
+static const struct step seq_sva[] = {
+	S(st_open), S(st_dev0), S(st_alloc0), S(st_sva_bind), S(st_info0),
+	S(st_allow_pasid), S(st_dma_sva, ST_ABSORB | ST_EFFECTS),
+	S(st_sva_prefault, ST_EFFECTS), S(st_disallow_pasid), S(st_sva_unbind),
+	S(st_open_mem), S(st_sva_bind_foreign), S(st_allow_pasid),
+	S(st_dma_sva, ST_ABSORB | ST_EFFECTS),
+	S(st_disallow_pasid), S(st_destroy0), END
+};
+
+/*
+ * SVA mirrored into an IOMMU domain: the notifier, prefault's mirror.  A
+ * prefault is a hint, like a CPU prefault: what it mirrored before it
+ * failed stays mirrored (not pinned, not charged), hence ST_EFFECTS.
+ */
+static const struct step seq_sva_vfio[] = {
+	S(st_open), S(st_alloc0), S(st_sva_bind), S(st_vfio_open),
+	S(st_vfio_allow), S(st_sva_prefault, ST_EFFECTS), S(st_vfio_disallow),
+	S(st_sva_unbind), S(st_destroy0), END
+};
+
+/*
+ * Type1 on /dev/ioasid.  (VFIO_SET_IOMMU falls back to vfio_iommu_type1
+ * when our backend's open fails: that failure is absorbed by design.)
+ */
+static const struct step seq_compat[] = {
+	S(st_c_container), S(st_c_group), S(st_c_set_iommu, ST_ABSORB),
+	S(st_c_info), S(st_c_map), S(st_c_info), S(st_c_unmap), END
+};
+
 static const struct seq seqs[] = {
 	{ "alloc-destroy", seq_alloc },
 	{ "map-4k", seq_map_4k },
@@ -750,13 +915,10 @@ static const struct seq seqs[] = {
 	{ "nested-smmu", seq_nested_smmu },
 	{ "nested-empty-parent", seq_nested_empty_parent },
 	{ "vfio-edu", seq_vfio, true },
-	/*
-	 * Later ioctls get their sequences here:
-	 *   SVA bind:      open, alloc, bind the process (SVA), allow at PASID,
-	 *                  DMA, unbind, destroy
-	 *   type1 compat:  the VFIO type1 container ioctls served by the
-	 *                  module (SET_IOMMU, MAP_DMA, UNMAP_DMA, GET_INFO)
-	 */
+	{ "sva", seq_sva },
+	{ "sva-vfio", seq_sva_vfio, true },
+	{ "type1-compat", seq_compat, false, true },
+	/* Later ioctls get their sequences here. */
 };
 
 /* ------------------------------------------------------------------------
@@ -1107,7 +1269,9 @@ static int run_pair(struct injector *in, const struct seq *sq, int k,
 		fail("cannot arm the %s injector", in->name);
 		goto out;
 	}
+	step_armed = true;
 	rc = st[k].fn(&e);
+	step_armed = false;
 	fired = in->disarm(in, &site);
 	if (fired < 0) {
 		fail("cannot read the %s injector", in->name);
@@ -1226,6 +1390,55 @@ static int edu_setup(void)
 	return 0;
 }
 
+/* The second edu device on vfio-pci, and type1_compat on (restored after) */
+static int compat_setup(void)
+{
+	char bdfs[EDU_MAX_DEVICES][32];
+	int n, rc, fd;
+
+	if (compat.ready)
+		return 0;
+	fd = open(COMPAT_PARAM, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, compat.was, sizeof(compat.was) - 1);
+	compat.was[n > 0 ? n : 0] = 0;
+	rc = pwrite(fd, "1", 1, 0) == 1 ? 0 : -errno;
+	close(fd);
+	if (rc)
+		return rc;
+	n = edu_find(bdfs);
+	if (n < 2)
+		return -ENODEV;
+	snprintf(compat.bdf, sizeof(compat.bdf), "%s", bdfs[1]);
+	rc = edu_bind(compat.bdf, EDU_DRIVER_VFIO);
+	if (rc)
+		return rc;
+	compat.group_id = edu_iommu_group(compat.bdf);
+	if (compat.group_id < 0) {
+		edu_unbind(compat.bdf);
+		return compat.group_id;
+	}
+	compat.ready = true;
+	return 0;
+}
+
+static void compat_teardown(void)
+{
+	int fd;
+
+	if (compat.ready)
+		edu_unbind(compat.bdf);
+	compat.ready = false;
+	fd = open(COMPAT_PARAM, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && compat.was[0]) {
+		if (pwrite(fd, compat.was, strcspn(compat.was, "\n"), 0) < 0)
+			perror(COMPAT_PARAM);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Leaves the edu device as the test bed had it: unbound */
 static void edu_teardown(void)
 {
@@ -1258,6 +1471,7 @@ int main(int argc, char **argv)
 	const char *only_seq = NULL, *only_inj = NULL;
 	unsigned long total_pairs = 0;
 	int opt, failed = 0, nr = 0, tn = 0;
+	unsigned int pool_was = ~0U;
 	size_t i, j;
 
 	while ((opt = getopt(argc, argv, "s:m:v")) != -1) {
@@ -1285,6 +1499,12 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	kmsg_fd = kmsg_watch_begin();
+	/*
+	 * No PASID pool: every ALLOC claims its PASID, so the claim's points
+	 * are reached every time (pooled PASIDs take none).
+	 */
+	if (!param_read("pasid_pool", &pool_was))
+		param_write("pasid_pool", 0);
 
 	for (i = 0; i < ARRAY_SIZE(injectors); i++)
 		for (j = 0; j < ARRAY_SIZE(seqs); j++)
@@ -1312,6 +1532,11 @@ int main(int argc, char **argv)
 				printf("ok %d %s: %s # SKIP no %s injector here (%s)\n",
 				       ++tn, in->name, seqs[j].name, in->name,
 				       strerror(-rc));
+				continue;
+			}
+			if (seqs[j].compat && compat_setup()) {
+				printf("ok %d %s: %s # SKIP no type1 compat (ioasidfd_vfio) or no second edu device\n",
+				       ++tn, in->name, seqs[j].name);
 				continue;
 			}
 			if (seqs[j].vfio && edu_setup()) {
@@ -1344,6 +1569,9 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	edu_teardown();
+	compat_teardown();
+	if (pool_was != ~0U)
+		param_write("pasid_pool", pool_was);
 	printf("# (sequence, N) pairs run: %lu\n", total_pairs);
 	return failed ? 1 : 0;
 }
