@@ -425,6 +425,10 @@ static int ioasidfd_test_walk(struct ioasidfd_ucmd *ucmd)
 	if (cmd->va + cmd->length - 1 < cmd->va)
 		return -EOVERFLOW;
 	recs = kvcalloc(cmd->max_recs, sizeof(*recs), GFP_KERNEL);
+	if (recs && ioasidfd_test_inject(IOASIDFD_INJ_ALLOC)) {
+		kvfree(recs);
+		recs = NULL;
+	}
 	if (!recs)
 		return -ENOMEM;
 	rc = ioasidfd_test_walk_mm(current->mm, cmd->va, cmd->length, recs,
@@ -437,7 +441,8 @@ static int ioasidfd_test_walk(struct ioasidfd_ucmd *ucmd)
 			.perm = recs[i].perm,
 			.level = recs[i].level,
 		};
-		if (copy_to_user(u64_to_user_ptr(cmd->recs_uptr) +
+		if (ioasidfd_test_inject(IOASIDFD_INJ_USER) ||
+		    copy_to_user(u64_to_user_ptr(cmd->recs_uptr) +
 				 i * sizeof(out), &out, sizeof(out)))
 			rc = -EFAULT;
 	}
