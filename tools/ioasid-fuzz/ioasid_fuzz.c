@@ -8,8 +8,12 @@
  * lengths, struct sizes.  Arguments are drawn mostly valid (an object that
  * exists, a length that fits), sometimes at a boundary (0, 1, a page minus
  * one, the largest value, an unaligned address) and sometimes at random.
- * The operations cover every ioctl of every fd kind -- /dev/ioasid, fault
- * queues, software devices of /dev/ioasid-test -- plus read() and poll() of
+ * The operations cover every ioctl of every fd kind -- /dev/ioasid (SVA
+ * binds of the caller's mm and of its /proc/self/mem, prefaults), fault
+ * queues, software devices and the walker of /dev/ioasid-test, and, with
+ * ioasidfd_vfio's type1_compat and an edu device, a VFIO type1 container
+ * served by /dev/ioasid (MAP_DMA, UNMAP_DMA, GET_INFO) -- plus read() and
+ * poll() of
  * fault queues, close(), dup(), fd passing over a socket (SCM_RIGHTS),
  * fork() (the child runs a few calls on the inherited fds), remapping a
  * buffer under its pins, wrong ioctl numbers and struct sizes, and, with
@@ -55,6 +59,8 @@
 #include "ioasid_raw.h"
 #include "kmsg.h"
 #include "nested_pt.h"
+#include "vfio_edu.h"
+#include <linux/ioasidfd_test.h>
 
 /* ------------------------------------------------------------------------
  * Randomness: splitmix64, one stream per thread
@@ -106,7 +112,8 @@ enum op {
 	OP_INFO, OP_FQ_ALLOC, OP_SET_FQ, OP_RESPOND, OP_FQ_INFO, OP_FQ_READ,
 	OP_DEV_CREATE, OP_DEV_INFO, OP_ALLOW, OP_DISALLOW, OP_DMA,
 	OP_BIND, OP_INVALIDATE, OP_PLANT, OP_BAD_IOCTL, OP_FORK, OP_SCM,
-	OP_REMAP, OP_FAIL_NTH, OP_SHARE, OP_TAKE,
+	OP_REMAP, OP_FAIL_NTH, OP_SHARE, OP_TAKE, OP_SVA_BIND, OP_SVA_PREFAULT,
+	OP_WALK_MM, OP_COMPAT,
 	OP_NR,
 };
 
@@ -115,6 +122,7 @@ static const char *const op_names[OP_NR] = {
 	"fq_alloc", "set_fq", "respond", "fq_info", "fq_read", "dev_create",
 	"dev_info", "allow", "disallow", "dma", "bind", "invalidate", "plant",
 	"bad_ioctl", "fork", "scm", "remap", "fail_nth", "share", "take",
+	"sva_bind", "sva_prefault", "walk_mm", "compat",
 };
 
 /* How often each operation is generated, relative */
@@ -126,7 +134,8 @@ static const unsigned int op_weight[OP_NR] = {
 	[OP_ALLOW] = 10, [OP_DISALLOW] = 6, [OP_DMA] = 10, [OP_BIND] = 6,
 	[OP_INVALIDATE] = 5, [OP_PLANT] = 3, [OP_BAD_IOCTL] = 4, [OP_FORK] = 1,
 	[OP_SCM] = 1, [OP_REMAP] = 1, [OP_FAIL_NTH] = 3, [OP_SHARE] = 2,
-	[OP_TAKE] = 2,
+	[OP_TAKE] = 2, [OP_SVA_BIND] = 5, [OP_SVA_PREFAULT] = 4, [OP_WALK_MM] = 1,
+	[OP_COMPAT] = 4,
 };
 
 #define MAX_CALLS	24
@@ -554,6 +563,9 @@ static void mutate(struct rng *r, struct prog *p)
 /* fds handed between threads; racy on purpose */
 static _Atomic int shared_fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
 static int fail_nth_fd = -1;
+static int proc_mem_fd = -1;		/* /proc/self/mem, for foreign SVA binds */
+/* A VFIO type1 container served by /dev/ioasid (type1_compat), or -1 */
+static int compat_container = -1, compat_group = -1;
 static __thread bool fail_nth_armed;
 
 struct state {
@@ -734,15 +746,20 @@ static uint64_t pick_iova(struct state *s, uint64_t a)
 		0xfffffffffffff000ULL,
 	};
 
-	switch (a % 4) {
+	switch (a % 5) {
 	case 0:
 		if (s->niova)
-			return s->iova[(a / 4) % s->niova];
+			return s->iova[(a / 5) % s->niova];
 		/* fall through */
 	case 1:
-		return fixed[(a / 4) % ARRAY_SIZE(fixed)];
+		return fixed[(a / 5) % ARRAY_SIZE(fixed)];
 	case 2:
-		return GWIN + ((a / 4) % 256) * 4096;
+		return GWIN + ((a / 5) % 256) * 4096;
+	case 3:		/* a virtual address of ours: what SVA translates */
+		if (bufs[(a / 5) % NBUF].p)
+			return (uintptr_t)bufs[(a / 5) % NBUF].p +
+			       ((a / 32) % (bufs[(a / 5) % NBUF].len / 4096)) * 4096;
+		/* fall through */
 	default:
 		return a & ~0xfffULL;
 	}
@@ -1239,8 +1256,8 @@ static void run_call(struct state *s, const struct call *c)
 		break;
 	case OP_BAD_IOCTL: {
 		static const unsigned int nrs[] = {
-			0x09, 0x3f, 0x43, 0x7f, 0x82, 0xbf, 0xc2, 0xff,
-			0x00, 0x40, 0x80, 0xc0, 0xc1,
+			0x0b, 0x3f, 0x43, 0x7f, 0x82, 0xbf, 0xc3, 0xff,
+			0x00, 0x09, 0x0a, 0x40, 0x80, 0xc0, 0xc1, 0xc2,
 		};
 		unsigned int cmd = _IO(IOASID_TYPE, nrs[a[1] % ARRAY_SIZE(nrs)]);
 
@@ -1276,6 +1293,96 @@ static void run_call(struct state *s, const struct call *c)
 				close(fd);
 		}
 		break;
+	case OP_SVA_BIND: {
+		struct ioasid_sva_bind b = { .size = sizeof(b) };
+
+		b.flags = a[1] % 5 == 0 ? IOASID_SVA_BIND_FOREIGN :
+			  a[1] % 5 == 1 ? IOASID_SVA_UNBIND :
+			  a[1] % 11 == 2 ? (uint32_t)a[1] : 0;
+		b.pasid = pick_pasid(s, a[2]);
+		b.mm_fd = b.flags & IOASID_SVA_BIND_FOREIGN ?
+			  (a[3] % 7 ? proc_mem_fd : any_fd(s, a[3])) :
+			  a[3] % 13 == 0 ? (int)(a[3] >> 4) : -1;
+		if (a[4] % 17 == 0)
+			b.__reserved = a[4];
+		b.size = pick_size(a[5], sizeof(b), &b, sizeof(b));
+		memcpy(&u, &b, sizeof(b));
+		ioctl(pick_fd(s->fd, a[0]), IOASID_SVA_BIND, &u);
+		break;
+	}
+	case OP_SVA_PREFAULT: {
+		struct ioasid_sva_prefault pf = { .size = sizeof(pf) };
+
+		pick_buf(s, a[2], a[3], &va, &len);
+		pf.flags = a[1] % 9 == 0 ? (uint32_t)a[1] : (uint32_t)(a[1] % 2);
+		pf.pasid = pick_pasid(s, a[4]);
+		pf.va = (uintptr_t)va;
+		pf.length = len;
+		pf.size = pick_size(a[5], sizeof(pf), &pf, sizeof(pf));
+		memcpy(&u, &pf, sizeof(pf));
+		ioctl(pick_fd(s->fd, a[0]), IOASID_SVA_PREFAULT, &u);
+		break;
+	}
+	case OP_WALK_MM: {
+		static __thread struct ioasid_test_walk_rec recs[64];
+		struct ioasid_test_walk_mm w = { .size = sizeof(w) };
+
+		fd = open("/dev/ioasid-test", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		pick_buf(s, a[1], a[2], &va, &len);
+		w.va = a[3] % 5 ? (uintptr_t)va : rnd_special(&(struct rng){ a[3] });
+		w.length = a[4] % 5 ? len : rnd_special(&(struct rng){ a[4] });
+		w.max_recs = a[5] % 7 ? 1 + (uint32_t)(a[5] % 64) : (uint32_t)a[5];
+		if (w.max_recs > 64 && a[5] % 2)
+			w.max_recs = 64;
+		w.recs_uptr = (uintptr_t)pick_uptr(a[5] >> 8, recs);
+		w.size = pick_size(a[0], sizeof(w), &w, sizeof(w));
+		memcpy(&u, &w, sizeof(w));
+		ioctl(fd, IOASID_TEST_WALK_MM, &u);
+		close(fd);
+		break;
+	}
+	case OP_COMPAT: {
+		union {
+			struct vfio_iommu_type1_dma_map map;
+			struct vfio_iommu_type1_dma_unmap unmap;
+			struct vfio_iommu_type1_info info;
+			uint8_t raw[512];
+		} v;
+
+		if (compat_container < 0)
+			break;
+		memset(&v, 0, sizeof(v));
+		switch (a[0] % 4) {
+		case 0:
+		case 1:
+			pick_buf(s, a[1], a[2], &va, &len);
+			v.map.argsz = a[3] % 9 ? sizeof(v.map) : (uint32_t)a[3];
+			v.map.flags = a[3] % 5 ? 3 : (uint32_t)(a[3] >> 4);
+			v.map.vaddr = (uintptr_t)va;
+			v.map.iova = pick_iova(s, a[4]);
+			v.map.size = len;
+			ioctl(compat_container, VFIO_IOMMU_MAP_DMA, &v);
+			break;
+		case 2:
+			v.unmap.argsz = a[3] % 9 ? sizeof(v.unmap) : (uint32_t)a[3];
+			v.unmap.flags = a[3] % 5 ? 0 : a[3] % 2 ? VFIO_DMA_UNMAP_FLAG_ALL :
+					(uint32_t)(a[3] >> 4);
+			if (!(v.unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL)) {
+				v.unmap.iova = pick_iova(s, a[4]);
+				v.unmap.size = 4096ULL << (a[5] % 14);
+			}
+			ioctl(compat_container, VFIO_IOMMU_UNMAP_DMA, &v);
+			break;
+		default:
+			v.info.argsz = a[3] % 3 ? sizeof(v) : (uint32_t)(a[3] % 128);
+			ioctl(compat_container, VFIO_IOMMU_GET_INFO,
+			      a[4] % 9 ? (void *)&v : pick_uptr(a[4], &v));
+			break;
+		}
+		break;
+	}
 	case OP_TAKE:
 		fd = atomic_exchange(&shared_fds[a[1] % 8], -1);
 		switch (a[0] % 3) {
@@ -1340,6 +1447,68 @@ struct worker {
 	struct prog hist[HISTORY];	/* the last programs, for the report */
 	unsigned long iter;
 };
+
+#define COMPAT_PARAM	"/sys/module/ioasidfd_vfio/parameters/type1_compat"
+
+static char compat_was[8], compat_bdf[32];
+
+/*
+ * The last edu device on vfio-pci in a type1 container that /dev/ioasid
+ * serves (type1_compat on while the container is made).  Without edu
+ * devices or ioasidfd_vfio, OP_COMPAT does nothing.
+ */
+static void compat_setup(void)
+{
+	char bdfs[EDU_MAX_DEVICES][32], path[64];
+	int n, fd, group = -1, container = -1, gid;
+
+	fd = open(COMPAT_PARAM, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, compat_was, sizeof(compat_was) - 1);
+	compat_was[n > 0 ? n : 0] = 0;
+	if (pwrite(fd, "1", 1, 0) != 1)
+		goto out;
+	n = edu_find(bdfs);
+	if (n < 1 || edu_bind(bdfs[n - 1], EDU_DRIVER_VFIO))
+		goto out;
+	snprintf(compat_bdf, sizeof(compat_bdf), "%s", bdfs[n - 1]);
+	gid = edu_iommu_group(compat_bdf);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", gid);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	group = open(path, O_RDWR | O_CLOEXEC);
+	if (container < 0 || group < 0 ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		if (group >= 0)
+			close(group);
+		if (container >= 0)
+			close(container);
+		edu_unbind(compat_bdf);
+		compat_bdf[0] = 0;
+		goto out;
+	}
+	/* The container keeps the group while both fds are ours. */
+	compat_container = fcntl(container, F_DUPFD_CLOEXEC, 900);
+	compat_group = fcntl(group, F_DUPFD_CLOEXEC, 900);
+	close(container);
+	close(group);
+out:
+	if (pwrite(fd, compat_was, strcspn(compat_was, "\n"), 0) < 0)
+		compat_was[0] = 0;
+	close(fd);
+}
+
+static void compat_teardown(void)
+{
+	if (!compat_bdf[0])
+		return;
+	/* Closing both fds frees the container; then the device goes back. */
+	close(compat_group);
+	close(compat_container);
+	compat_group = compat_container = -1;
+	edu_unbind(compat_bdf);
+}
 
 static long now_ms(void)
 {
@@ -1446,10 +1615,15 @@ int main(int argc, char **argv)
 	fail_nth_fd = open("/sys/kernel/debug/ioasidfd_test/fail_nth", O_RDWR | O_CLOEXEC);
 	if (fail_nth_fd >= 0)
 		fail_nth_fd = fcntl(fail_nth_fd, F_DUPFD_CLOEXEC, 900);
+	proc_mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (proc_mem_fd >= 0)
+		proc_mem_fd = fcntl(proc_mem_fd, F_DUPFD_CLOEXEC, 900);
+	compat_setup();
 	printf("1..2\n");
-	printf("# %s, %ld s, %d threads%s, fault injection %s\n",
+	printf("# %s, %ld s, %d threads, fault injection %s, type1 compat %s\n",
 	       have_kcov ? "coverage-guided (KCOV)" : "random (no KCOV)", seconds,
-	       nthreads, max_progs ? "" : "", fail_nth_fd >= 0 ? "on" : "off");
+	       nthreads, fail_nth_fd >= 0 ? "on" : "off",
+	       compat_container >= 0 ? compat_bdf : "off");
 	if (have_kcov)
 		printf("# ioasidfd.ko text at %#llx, %llu bytes\n",
 		       (unsigned long long)text_start, (unsigned long long)text_size);
@@ -1516,6 +1690,7 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
+	compat_teardown();
 	printf("# %ld programs, %ld calls in %.1f s", (long)progs_run, (long)calls_run,
 	       (now_ms() - t0) / 1000.0);
 	if (have_kcov)
