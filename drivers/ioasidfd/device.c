@@ -515,6 +515,8 @@ int ioasidfd_device_report_fault(struct ioasidfd_device *idev, u32 pasid,
 		fault->pasid = attach->ioas->pasid;
 		if (fault->flags & IOASID_FAULT_PASID_VALID)
 			fault->wire_pasid = pasid;
+		if (attach->hwpt && attach->hwpt->iopt)
+			ioasidfd_iopt_explain_fault(attach->hwpt->iopt, fault);
 		ioasidfd_fault_report(attach->ioas, fault, 0);
 		rc = 0;
 	}

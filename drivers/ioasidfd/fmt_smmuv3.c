@@ -596,6 +596,25 @@ static int smmu_locate_cd(const struct ioasidfd_smmu_ste *ste,
 	return 0;
 }
 
+int ioasidfd_smmu_cd_pages(const struct ioasidfd_smmu_ste *ste,
+			   const struct ioasidfd_s2_walk *s2, u32 index,
+			   const struct ioasidfd_nested_caps *caps, u64 gpa[2],
+			   unsigned int *nr)
+{
+	struct ioasidfd_s1_fault fault;
+	u64 cd_gpa;
+	int rc;
+
+	*nr = 0;
+	if (ste->s1fmt != IOASIDFD_SMMU_S1FMT_LINEAR)
+		gpa[(*nr)++] = ste->s1ctxptr +
+			       (u64)(index >> smmu_cd_split(ste)) * 8;
+	rc = smmu_locate_cd(ste, s2, index, caps, &cd_gpa, &fault);
+	if (!rc)
+		gpa[(*nr)++] = cd_gpa;
+	return rc;
+}
+
 int ioasidfd_smmu_fetch_cd(const struct ioasidfd_smmu_ste *ste,
 			   const struct ioasidfd_s2_walk *s2, bool ssv, u32 ssid,
 			   const struct ioasidfd_nested_caps *caps,

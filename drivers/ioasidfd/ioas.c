@@ -688,6 +688,7 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 	rcu_read_lock();
 	while ((ioas = ioasidfd_pasid_next(&index))) {
 		struct ioasidfd_iopt *iopt;
+		const struct ioasidfd_source_ops *src;
 		struct ioasid_info_cap_ioas info = {};
 		bool parked;
 
@@ -696,11 +697,15 @@ void ioasidfd_show_fdinfo(struct seq_file *m, struct ioasidfd_ctx *ctx)
 			parked = test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags);
 			if (iopt)
 				info.nr_attach = READ_ONCE(iopt->nr_attach);
-			seq_printf(m, "ioasid:\t%u state:%s mode:%s refs:%u attach:%u mappings:%lu\n",
+			seq_printf(m, "ioasid:\t%u state:%s mode:%s refs:%u attach:%u mappings:%lu",
 				   ioas->pasid, parked ? "parked" : "live",
 				   ioasidfd_mode_name(ioasidfd_iopt_mode(iopt)),
 				   kref_read(&ioas->kref), info.nr_attach,
 				   ioasidfd_iova_nr_mappings(iopt));
+			src = iopt ? READ_ONCE(iopt->src) : NULL;
+			if (src && src->fdinfo)
+				src->fdinfo(iopt, m);
+			seq_putc(m, '\n');
 		}
 		index++;
 		if (!(++n % 1024)) {

@@ -214,6 +214,9 @@ struct ioasidfd_access {
  *          (translation and copy), without any lock held: for sources whose
  *          translation sleeps (an mm: I/O page faults).  Return as
  *          ioasidfd_iopt_access(); may be NULL (then @lookup is used)
+ * @fdinfo: append " key:value" figures of the source to the IOASID's
+ *          fdinfo line; under rcu_read_lock(), without the iopt lock (the
+ *          source frees its state after a grace period).  May be NULL
  * @replay_xlate: @replay runs with the xlate lock held for writing, and the
  *                new page table joins the IOASID's list in the same hold
  *                (an MMU notifier's zaps must never miss it)
@@ -226,6 +229,9 @@ struct ioasidfd_access {
  *                  remove [@start, @last]: allocate what @parent_zap will
  *                  need.  Called with the parent's iopt lock held, before
  *                  its xlate lock; may be NULL
+ * @explains_faults: @lookup can say why a programmed executor's request
+ *                   failed (its IOMMU runs a shadow and sees one stage):
+ *                   ioasidfd_iopt_explain_fault()
  * @parent_zap: the parent (stage 2) of this nested IOASID removed
  *              [@start, @last]: drop everything derived from it.  Called
  *              with the parent's iopt lock and xlate lock (for writing)
@@ -244,10 +250,12 @@ struct ioasidfd_source_ops {
 	void (*release)(struct ioasidfd_iopt *iopt);
 	void (*info)(struct ioasidfd_iopt *iopt, struct ioasid_info_cap_ioas *info);
 	bool (*access)(struct ioasidfd_iopt *iopt, struct ioasidfd_access *acc);
+	void (*fdinfo)(struct ioasidfd_iopt *iopt, struct seq_file *m);
 	bool replay_xlate;
 	bool (*stream_wide)(struct ioasidfd_iopt *iopt);
 	void (*caps)(struct ioasidfd_iopt *iopt, struct ioasidfd_caps *caps);
 	int (*parent_prepare)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
+	bool explains_faults;
 	void (*parent_zap)(struct ioasidfd_iopt *iopt, u64 start, u64 last);
 };
 
@@ -571,6 +579,8 @@ int ioasidfd_iopt_check_attach(struct ioasidfd_iopt *iopt,
 bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
 			  struct ioasidfd_access *acc);
 bool ioasidfd_iopt_stream_wide(struct ioasidfd_iopt *iopt);
+void ioasidfd_iopt_explain_fault(struct ioasidfd_iopt *iopt,
+				 struct ioasid_fault *fault);
 
 /* A growable array of sorted, disjoint inclusive ranges. */
 struct ioasidfd_ranges {

@@ -413,6 +413,53 @@ bool ioasidfd_iopt_access(struct ioasidfd_iopt *iopt,
 }
 
 /**
+ * ioasidfd_iopt_explain_fault() - why a translation the executor ran failed
+ * @iopt: the translation of the IOASID the faulting device is attached to
+ * @fault: a record from the executor's IOMMU (address, access, PASID)
+ *
+ * A programmed executor of a nested IOASID runs a shadow: its IOMMU sees
+ * one stage and reports no stage or level.  The source's own walk of the
+ * address (the guest's tables over stage 2, as the software IOMMU does it)
+ * says where the nested translation stops: @fault gets its stage, level,
+ * reason and guest-physical address.  Left as it is when the source has no
+ * walk to give, or when the walk translates the address now (the guest
+ * changed its tables after the request).
+ */
+void ioasidfd_iopt_explain_fault(struct ioasidfd_iopt *iopt,
+				 struct ioasid_fault *fault)
+{
+	const struct ioasidfd_source_ops *src = READ_ONCE(iopt->src);
+	struct ioasidfd_iopt *parent = READ_ONCE(iopt->parent);
+	struct ioasidfd_access acc = {
+		.iova = fault->addr,
+		.len = 1,
+		.rights = fault->flags & IOASID_FAULT_WRITE ?
+			  IOASIDFD_ACC_WRITE : IOASIDFD_ACC_READ,
+		.pasid_valid = fault->flags & IOASID_FAULT_PASID_VALID,
+		.wire_pasid = fault->wire_pasid,
+	};
+	struct page *page;
+
+	if (!src || !src->explains_faults)
+		return;
+	if (parent)
+		down_read(&parent->xlate);
+	down_read_nested(&iopt->xlate, parent ? SINGLE_DEPTH_NESTING : 0);
+	page = iopt->src == src ? src->lookup(iopt, &acc) : NULL;
+	up_read(&iopt->xlate);
+	if (parent)
+		up_read(&parent->xlate);
+	if (page || !acc.fault.reason)
+		return;
+	fault->reason = acc.fault.reason;
+	fault->stage = acc.fault.stage;
+	fault->level = acc.fault.level;
+	fault->stage2_addr = acc.fault.s2_addr;
+	if (acc.fault.table_walk)
+		fault->flags |= IOASID_FAULT_TABLE_WALK;
+}
+
+/**
  * ioasidfd_iopt_stream_wide() - does a RID attachment take every PASID?
  * @iopt: the translation of an IOASID a device is attached to at RID
  *

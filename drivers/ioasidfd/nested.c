@@ -50,6 +50,7 @@
 
 #include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -139,6 +140,9 @@ struct ioasidfd_cd_entry {
  *          executor) translate with, made by their first replay; NULL while
  *          only walking executors use the IOASID.  Protected by the
  *          parent's iopt lock (see shadow.c)
+ * @fd_runs: the shadow's runs, for fdinfo (read without locks)
+ * @fd_mem: the memory of its reverse map, for fdinfo
+ * @rcu: freed after a grace period: fdinfo reads @fd_runs, @fd_mem
  *
  * @vtd, @ste, @raw and @dead change with the xlate lock held for writing.
  */
@@ -162,6 +166,9 @@ struct ioasidfd_nested {
 	u64 hits;
 	u64 misses;
 	struct ioasidfd_shadow *shadow;
+	u64 fd_runs;
+	u64 fd_mem;
+	struct rcu_head rcu;
 };
 
 static struct ioasidfd_nested *ioasidfd_nested(struct ioasidfd_iopt *iopt)
@@ -205,6 +212,53 @@ static void ioasidfd_nested_flush(struct ioasidfd_iopt *iopt,
 	ioasidfd_nested_ctx_flush(n);
 }
 
+/* Most hash probes a range invalidation makes instead of a full scan. */
+#define IOASIDFD_NESTED_TLB_PROBES	256
+
+/*
+ * A range invalidation of a few pages: probes the hash at each cached leaf
+ * size's aligned bases in the range.  False, having done nothing, when a
+ * scan of every entry is cheaper.  Under n->lock.
+ */
+static bool ioasidfd_nested_tlb_probe(struct ioasidfd_nested *n,
+				      const struct ioasidfd_inv *inv)
+{
+	u64 sizes = n->sizes, probes = 0, size, base;
+	struct ioasidfd_tlb_entry *e;
+	struct hlist_node *tmp;
+
+	if (inv->op != IOASIDFD_INV_S1_RANGE)
+		return false;
+	while (sizes) {
+		size = sizes & -sizes;
+		sizes &= sizes - 1;
+		probes += (((inv->last & ~(size - 1)) -
+			    (inv->start & ~(size - 1))) >> __ffs64(size)) + 1;
+		if (probes > IOASIDFD_NESTED_TLB_PROBES || probes > n->nr_tlb)
+			return false;
+	}
+	for (sizes = n->sizes; sizes; sizes &= sizes - 1) {
+		size = sizes & -sizes;
+		for (base = inv->start & ~(size - 1);; base += size) {
+			hash_for_each_possible_safe(n->tlb, e, tmp, node,
+						    ioasidfd_tlb_hash(base, size)) {
+				if (e->leaf.size != size || e->leaf.iova != base ||
+				    !ioasidfd_inv_matches(inv, e->pasid, e->tag,
+							  e->leaf.global,
+							  e->leaf.iova,
+							  e->leaf.size))
+					continue;
+				hash_del(&e->node);
+				kfree(e);
+				n->nr_tlb--;
+			}
+			if (base >= (inv->last & ~(size - 1)))
+				break;
+		}
+	}
+	return true;
+}
+
 /* Drops the IOTLB entries an invalidation covers; xlate held for writing. */
 static void ioasidfd_nested_tlb_inv(struct ioasidfd_nested *n,
 				    const struct ioasidfd_inv *inv)
@@ -214,6 +268,10 @@ static void ioasidfd_nested_tlb_inv(struct ioasidfd_nested *n,
 	int bkt;
 
 	spin_lock(&n->lock);
+	if (!n->nr_tlb || ioasidfd_nested_tlb_probe(n, inv)) {
+		spin_unlock(&n->lock);
+		return;
+	}
 	hash_for_each_safe(n->tlb, bkt, tmp, e, node) {
 		if (!ioasidfd_inv_matches(inv, e->pasid, e->tag, e->leaf.global,
 					  e->leaf.iova, e->leaf.size))
@@ -648,6 +706,16 @@ static unsigned int ioasidfd_xa_count(struct xarray *xa)
 	return n;
 }
 
+/* The shadow's figures for fdinfo; the parent's lock is held. */
+static void ioasidfd_nested_fd_stats(struct ioasidfd_nested *n)
+{
+	struct ioasidfd_shadow_stats st;
+
+	ioasidfd_shadow_get_stats(n->shadow, &st);
+	WRITE_ONCE(n->fd_runs, st.runs);
+	WRITE_ONCE(n->fd_mem, n->shadow ? st.bytes : 0);
+}
+
 /* Nothing translates any more; the caches go.  The iopt lock is held. */
 static void ioasidfd_nested_wipe(struct ioasidfd_iopt *iopt)
 {
@@ -665,6 +733,7 @@ static void ioasidfd_nested_wipe(struct ioasidfd_iopt *iopt)
 	up_write(&iopt->xlate);
 	ioasidfd_shadow_free(n->shadow);
 	n->shadow = NULL;
+	ioasidfd_nested_fd_stats(n);
 	/*
 	 * The parent may go now (it is no longer a stage 2 in use), but stays
 	 * in memory, and its iopt with it, until this IOASID releases it.
@@ -682,11 +751,15 @@ static void ioasidfd_nested_release(struct ioasidfd_iopt *iopt)
 
 	WARN_ON(!n->dead || !list_empty(&iopt->child_item));
 	WRITE_ONCE(iopt->parent, NULL);
-	iopt->src_priv = NULL;
+	WRITE_ONCE(iopt->src_priv, NULL);
 	ioasidfd_ioas_put(n->parent);
 	xa_destroy(&n->ctxs);
-	kfree(n);
+	kfree_rcu(n, rcu);
 }
+
+static int ioasidfd_nested_shadow_sync(struct ioasidfd_iopt *iopt,
+				       struct ioasidfd_device *idev, u64 start,
+				       u64 last);
 
 /*
  * Which devices can run it: executors whose walkers take the format; an
@@ -704,10 +777,17 @@ static int ioasidfd_nested_check_attach(struct ioasidfd_iopt *iopt,
 	if (n->format == IOASID_NESTED_FMT_SMMUV3 &&
 	    wire_pasid != IOASIDFD_PASID_RID)
 		return -EMEDIUMTYPE;
-	/* A shadow made for other devices must fit this one's IOMMU. */
+	/*
+	 * A shadow made for other devices must fit this one's IOMMU.  One
+	 * kept while no device was attached followed the guest's tables
+	 * without any device's bounds: it is walked again within this one's
+	 * (no translation changes: nothing uses it).
+	 */
 	if (!idev->exec->walks && n->shadow) {
 		mutex_lock_nested(&iopt->parent->lock, SINGLE_DEPTH_NESTING);
 		rc = ioasidfd_shadow_check(n->shadow, idev);
+		if (rc == -ERANGE && !iopt->nr_attach)
+			rc = ioasidfd_nested_shadow_sync(iopt, idev, 0, U64_MAX);
 		mutex_unlock(&iopt->parent->lock);
 	}
 	return rc;
@@ -729,6 +809,7 @@ static void ioasidfd_nested_rid_src(struct ioasidfd_nested *n,
 
 	src->kind = IOASIDFD_SHADOW_NONE;
 	src->s2 = s2;
+	src->nr_ctx = 0;
 	if (n->dead)
 		return;
 	if (n->format == IOASID_NESTED_FMT_VTD_FS) {
@@ -750,6 +831,11 @@ static void ioasidfd_nested_rid_src(struct ioasidfd_nested *n,
 	cd = ioasidfd_nested_cd(n, s2, &acc, scratch);
 	if (!cd)
 		return;		/* terminated or a bad CD: nothing translates */
+	/* The shadow hangs on CD 0 (and its L1CD) in guest memory too */
+	if (!cd->bypass)
+		ioasidfd_smmu_cd_pages(&n->ste, s2, cd->index,
+				       &ioasidfd_nested_sw_caps, src->ctx_gpa,
+				       &src->nr_ctx);
 	if (cd->bypass) {
 		src->kind = IOASIDFD_SHADOW_BYPASS;
 	} else {
@@ -788,6 +874,7 @@ static int ioasidfd_nested_shadow_sync(struct ioasidfd_iopt *iopt,
 	ioasidfd_nested_rid_src(n, &s2, &scratch, &src);
 	rc = ioasidfd_shadow_sync(iopt, n->shadow, &src, &rs, start, last);
 	kfree(rs.r);
+	ioasidfd_nested_fd_stats(n);
 	return rc;
 }
 
@@ -835,6 +922,7 @@ static void ioasidfd_nested_parent_zap(struct ioasidfd_iopt *iopt, u64 start,
 	if (n->shadow)
 		ioasidfd_shadow_parent_zap(iopt, n->shadow, start, last);
 	up_write(&iopt->xlate);
+	ioasidfd_nested_fd_stats(n);
 }
 
 static int ioasidfd_nested_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
@@ -880,7 +968,19 @@ static void ioasidfd_nested_caps(struct ioasidfd_iopt *iopt,
 	cap->shadow_mem = st.bytes;
 }
 
+static void ioasidfd_nested_fdinfo(struct ioasidfd_iopt *iopt,
+				   struct seq_file *m)
+{
+	struct ioasidfd_nested *n = READ_ONCE(iopt->src_priv);
+
+	if (n)
+		seq_printf(m, " parent:%u format:%u shadow_runs:%llu shadow_mem:%llu",
+			   n->parent->pasid, n->format, READ_ONCE(n->fd_runs),
+			   READ_ONCE(n->fd_mem));
+}
+
 const struct ioasidfd_source_ops ioasidfd_nested_source = {
+	.fdinfo = ioasidfd_nested_fdinfo,
 	.mode = IOASID_MODE_NESTED,
 	.replay = ioasidfd_nested_replay,
 	.check_attach = ioasidfd_nested_check_attach,
@@ -890,6 +990,7 @@ const struct ioasidfd_source_ops ioasidfd_nested_source = {
 	.stream_wide = ioasidfd_nested_stream_wide,
 	.caps = ioasidfd_nested_caps,
 	.parent_prepare = ioasidfd_nested_parent_prepare,
+	.explains_faults = true,
 	.parent_zap = ioasidfd_nested_parent_zap,
 };
 
@@ -1176,13 +1277,23 @@ static void ioasidfd_nested_note(struct ioasidfd_nested *n,
 				 struct ioasidfd_nested_dirty *d)
 {
 	bool vtd = n->format == IOASID_NESTED_FMT_VTD_FS;
+	const struct ioasidfd_vtd_ctx *cached;
 	u64 start = 0, last = U64_MAX;
+	u16 did = 0;
 
 	if (!n->shadow || inv->op == IOASIDFD_INV_NOP)
 		return;
 	if (inv->op == IOASIDFD_INV_CTX || inv->op == IOASIDFD_INV_CTX_ALL) {
+		/*
+		 * The shadow was built from the PASID entry the PASID cache
+		 * held, so a PASID-cache invalidation selects it by that DID.
+		 */
+		if (vtd) {
+			cached = xa_load(&n->ctxs, IOASIDFD_NESTED_RID_PASID);
+			did = cached ? cached->did : n->vtd.did;
+		}
 		if (!ioasidfd_inv_matches_ctx(inv, IOASIDFD_NESTED_RID_PASID,
-					      vtd ? n->vtd.did : 0))
+					      did))
 			return;
 	} else if (vtd && (inv->flags & IOASIDFD_INV_MATCH_PASID) &&
 		   inv->pasid != IOASIDFD_NESTED_RID_PASID) {
@@ -1256,8 +1367,9 @@ int ioasidfd_nested_invalidate(struct ioasidfd_ioas *ioas, const void *entries,
 			rc = -EINVAL;
 			break;
 		}
-		ioasidfd_nested_apply(n, &inv);
+		/* Noted first: a context entry is matched by its cached DID. */
 		ioasidfd_nested_note(n, &inv, &dirty);
+		ioasidfd_nested_apply(n, &inv);
 	}
 	*done = i;
 	up_write(&iopt->xlate);

@@ -641,6 +641,27 @@ int ioasidfd_smmu_fetch_cd(const struct ioasidfd_smmu_ste *ste,
 			   bool *bypass, struct ioasidfd_s1_fault *fault);
 
 /**
+ * ioasidfd_smmu_cd_pages() - where CD @index and its L1CD are
+ * @ste: the validated STE
+ * @s2: stage 2, to read the L1CD
+ * @index: the CD's index in the table
+ * @caps: what the executor advertises
+ * @gpa: out: the guest-physical addresses of the L1CD entry (2-level tables)
+ *       and of the CD, in that order
+ * @nr: out: how many of @gpa are set
+ *
+ * For a shadow of the CD, whose translation must go when stage 2 loses
+ * either.
+ *
+ * Return: 0, or -EFAULT if the CD cannot be located (then @gpa holds the
+ * L1CD only, if any).
+ */
+int ioasidfd_smmu_cd_pages(const struct ioasidfd_smmu_ste *ste,
+			   const struct ioasidfd_s2_walk *s2, u32 index,
+			   const struct ioasidfd_nested_caps *caps, u64 gpa[2],
+			   unsigned int *nr);
+
+/**
  * ioasidfd_smmu_check_bypass() - input check of a stage-1 bypassed request
  * @caps: what the executor advertises
  * @iova: the input address, passed to stage 2 as the IPA

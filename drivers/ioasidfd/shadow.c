@@ -75,6 +75,7 @@ unsigned int ioasidfd_shadow_max_records = 1U << 20;
  * @gpa_last: guest-physical address of @last
  * @sub_gpa: interval tree bookkeeping
  * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @huge: 2 MiB chunks of the run the IOMMU can map with 2 MiB pages
  * @keep: during a sync: found unchanged by the new walk
  * @item: on a local list while built, zapped, or in the reserve
  *
@@ -93,6 +94,7 @@ struct ioasidfd_shadow_run {
 	u64 gpa_last;
 	u64 sub_gpa;
 	int prot;
+	unsigned long huge;
 	bool keep;
 	struct list_head item;
 };
@@ -223,13 +225,68 @@ ioasidfd_shadow_run_reserved(struct ioasidfd_shadow *sh)
 	return run;
 }
 
-static void ioasidfd_shadow_insert(struct ioasidfd_shadow *sh,
+/* The 2 MiB chunks of one push the IOMMU can map with 2 MiB pages. */
+static unsigned long ioasidfd_shadow_count_huge(u64 iova,
+						const struct ioasidfd_pages *p,
+						unsigned long first,
+						unsigned long npages)
+{
+	const unsigned long per = SZ_2M >> PAGE_SHIFT;
+	unsigned long i, j, pfn, huge = 0;
+
+	i = (ALIGN(iova, SZ_2M) - iova) >> PAGE_SHIFT;
+	for (; i + per <= npages; i += per) {
+		pfn = page_to_pfn(p->pages[first + i]);
+		if (pfn & (per - 1))
+			continue;
+		for (j = 1; j < per; j++)
+			if (page_to_pfn(p->pages[first + i + j]) != pfn + j)
+				break;
+		if (j == per)
+			huge++;
+	}
+	return huge;
+}
+
+/*
+ * The 2 MiB chunks of @run the IOMMU can map with 2 MiB pages: pushes go
+ * one mapping of the parent at a time, as ioasidfd_shadow_push() does
+ * them.  The parent's lock is held.
+ */
+static unsigned long ioasidfd_shadow_run_huge(struct ioasidfd_iopt *parent,
+					      const struct ioasidfd_shadow_run *run)
+{
+	u64 len = run->last - run->iova + 1, done = 0, last;
+	const struct ioasidfd_pages *p;
+	unsigned long index, n, huge = 0;
+	int prot;
+
+	if (len < SZ_2M)
+		return 0;
+	while (done < len) {
+		p = ioasidfd_iova_find(parent, run->gpa + done, &index, &last,
+				       &prot);
+		if (!p)
+			break;
+		n = ioasidfd_pages_of(min(last - (run->gpa + done),
+					  len - done - 1) + 1);
+		huge += ioasidfd_shadow_count_huge(run->iova + done, p, index, n);
+		done += n << PAGE_SHIFT;
+	}
+	return huge;
+}
+
+/* Into the trees; the parent's lock is held (its pages are counted). */
+static void ioasidfd_shadow_insert(struct ioasidfd_iopt *iopt,
+				   struct ioasidfd_shadow *sh,
 				   struct ioasidfd_shadow_run *run)
 {
 	shadow_run_it_insert(run, &sh->runs);
 	shadow_gpa_it_insert(run, &sh->runs_by_gpa);
 	sh->nr_runs++;
 	sh->stats.mapped_bytes += run->last - run->iova + 1;
+	run->huge = ioasidfd_shadow_run_huge(iopt->parent, run);
+	sh->stats.huge_2m += run->huge;
 }
 
 static void ioasidfd_shadow_remove(struct ioasidfd_shadow *sh,
@@ -239,6 +296,7 @@ static void ioasidfd_shadow_remove(struct ioasidfd_shadow *sh,
 	shadow_gpa_it_remove(run, &sh->runs_by_gpa);
 	sh->nr_runs--;
 	sh->stats.mapped_bytes -= run->last - run->iova + 1;
+	sh->stats.huge_2m -= run->huge;
 }
 
 static void ioasidfd_shadow_table_remove(struct ioasidfd_shadow *sh,
@@ -273,27 +331,6 @@ void ioasidfd_shadow_free(struct ioasidfd_shadow *sh)
 	kfree(sh);
 }
 
-/* Counts the 2 MiB chunks of a push the IOMMU can map with 2 MiB pages. */
-static void ioasidfd_shadow_count_huge(struct ioasidfd_shadow *sh, u64 iova,
-				       const struct ioasidfd_pages *p,
-				       unsigned long first, unsigned long npages)
-{
-	const unsigned long per = SZ_2M >> PAGE_SHIFT;
-	unsigned long i, j, pfn;
-
-	i = (ALIGN(iova, SZ_2M) - iova) >> PAGE_SHIFT;
-	for (; i + per <= npages; i += per) {
-		pfn = page_to_pfn(p->pages[first + i]);
-		if (pfn & (per - 1))
-			continue;
-		for (j = 1; j < per; j++)
-			if (page_to_pfn(p->pages[first + i + j]) != pfn + j)
-				break;
-		if (j == per)
-			sh->stats.huge_2m++;
-	}
-}
-
 /* Unmaps [iova, iova + len) from every programmed page table of @iopt. */
 static void ioasidfd_shadow_zap(struct ioasidfd_iopt *iopt, u64 iova, u64 len)
 {
@@ -302,16 +339,17 @@ static void ioasidfd_shadow_zap(struct ioasidfd_iopt *iopt, u64 iova, u64 len)
 }
 
 /*
- * Maps @run into every programmed page table of @iopt, or only into @hwpt
- * (a new one, not on the list yet), one mapping of the parent at a time.
- * All or nothing.
+ * Maps [@iova, @last] of @run into every programmed page table of @iopt, or
+ * only into @hwpt (a new one, not on the list yet), one mapping of the
+ * parent at a time.  All or nothing.
  */
 static int ioasidfd_shadow_push(struct ioasidfd_iopt *iopt,
-				struct ioasidfd_shadow *sh,
 				struct ioasidfd_hwpt *hwpt,
-				const struct ioasidfd_shadow_run *run)
+				const struct ioasidfd_shadow_run *run, u64 iova,
+				u64 ilast)
 {
-	u64 len = run->last - run->iova + 1, done = 0, last;
+	u64 len = ilast - iova + 1, done = 0, last;
+	u64 gpa = run->gpa + (iova - run->iova);
 	struct ioasidfd_iopt *parent = iopt->parent;
 	const struct ioasidfd_pages *p;
 	unsigned long index, n;
@@ -319,30 +357,29 @@ static int ioasidfd_shadow_push(struct ioasidfd_iopt *iopt,
 
 	lockdep_assert_held(&parent->lock);
 	while (done < len) {
-		p = ioasidfd_iova_find(parent, run->gpa + done, &index, &last,
+		p = ioasidfd_iova_find(parent, gpa + done, &index, &last,
 				       &prot);
 		/* Runs are made of what the parent maps, under its lock. */
 		if (WARN_ON(!p)) {
 			rc = -EFAULT;
 			break;
 		}
-		n = ioasidfd_pages_of(min(last - (run->gpa + done),
+		n = ioasidfd_pages_of(min(last - (gpa + done),
 					  len - done - 1) + 1);
 		if (hwpt)
-			rc = ioasidfd_hwpt_push(hwpt, run->iova + done, p, index,
-						n, run->prot);
+			rc = ioasidfd_hwpt_push(hwpt, iova + done, p, index, n,
+						run->prot);
 		else
-			rc = ioasidfd_iopt_push(iopt, run->iova + done, p, index,
-						n, run->prot);
+			rc = ioasidfd_iopt_push(iopt, iova + done, p, index, n,
+						run->prot);
 		if (rc)
 			break;
-		ioasidfd_shadow_count_huge(sh, run->iova + done, p, index, n);
 		done += n << PAGE_SHIFT;
 	}
 	/* A new page table is freed whole on error: only the list to undo. */
 	if (rc && done && !hwpt) {
 		down_write(&iopt->xlate);
-		ioasidfd_shadow_zap(iopt, run->iova, done);
+		ioasidfd_shadow_zap(iopt, iova, done);
 		up_write(&iopt->xlate);
 	}
 	return rc;
@@ -361,6 +398,12 @@ static int ioasidfd_shadow_push(struct ioasidfd_iopt *iopt,
  * @tail_size: guest leaf size of @tail
  * @tail_block: first input address of the table page span of @tail's leaves
  * @budget: records this walk may still make
+ * @skip_start: with @skip: first input address under a table page the
+ *              bound left unrecorded
+ * @skip_last: the last one
+ * @skip: leaves in [@skip_start, @skip_last] are left unmapped: a stage-2
+ *        removal of their table page could not find them
+ * @last_table: the last table page recorded by this walk
  * @err: -ENOMEM if the walk ran out
  */
 struct ioasidfd_shadow_build {
@@ -375,6 +418,10 @@ struct ioasidfd_shadow_build {
 	u64 tail_size;
 	u64 tail_block;
 	unsigned long budget;
+	u64 skip_start;
+	u64 skip_last;
+	bool skip;
+	struct ioasidfd_shadow_table *last_table;
 	int err;
 };
 
@@ -487,6 +534,10 @@ static int ioasidfd_shadow_leaf_fn(void *arg, const struct ioasidfd_s1_leaf *lea
 				ioasidfd_pages_of(l - s + 1);
 		return b->err;
 	}
+	if (b->skip && s >= b->skip_start && l <= b->skip_last) {
+		b->sh->stats.skipped_limit += ioasidfd_pages_of(l - s + 1);
+		return 0;
+	}
 	if (leaf->perm & IOASIDFD_S1_READ)
 		prot |= IOMMU_READ;
 	if (leaf->perm & IOASIDFD_S1_WRITE)
@@ -509,8 +560,23 @@ static int ioasidfd_shadow_table_fn(void *arg, u64 gpa, u64 span, u64 span_last,
 	struct ioasidfd_shadow_build *b = arg;
 	struct ioasidfd_shadow_table *t;
 
+	gpa &= PAGE_MASK;
+	t = b->last_table;
+	if (t && t->gpa == gpa && t->span == span && t->span_last == span_last)
+		return 0;
+	/* Recorded already, and staying: the sync removes only inside its range */
+	for (t = shadow_table_it_iter_first(&b->sh->tables, gpa, gpa); t;
+	     t = shadow_table_it_iter_next(t, gpa, gpa))
+		if (t->span == span && t->span_last == span_last &&
+		    (span < b->start || span_last > b->last))
+			return 0;
 	if (!b->budget) {
-		b->sh->stats.skipped_limit++;
+		/* Its leaves could not be zapped with it: they stay unmapped */
+		if (b->skip && span >= b->skip_start && span_last <= b->skip_last)
+			return 0;
+		b->skip = true;
+		b->skip_start = span;
+		b->skip_last = span_last;
 		return 0;
 	}
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
@@ -521,11 +587,12 @@ static int ioasidfd_shadow_table_fn(void *arg, u64 gpa, u64 span, u64 span_last,
 	}
 	b->budget--;
 	b->sh->stats.bytes += sizeof(*t);
-	t->gpa = gpa & PAGE_MASK;
+	t->gpa = gpa;
 	t->gpa_last = t->gpa + PAGE_SIZE - 1;
 	t->span = span;
 	t->span_last = span_last;
 	list_add_tail(&t->item, &b->tables);
+	b->last_table = t;
 	return 0;
 }
 
@@ -586,6 +653,198 @@ static void ioasidfd_shadow_add_tables(struct ioasidfd_shadow *sh,
 	}
 }
 
+/* An input range whose translation a sync finds unchanged. */
+struct ioasidfd_shadow_kept {
+	u64 iova;
+	u64 last;
+};
+
+/**
+ * struct ioasidfd_shadow_diff - what a sync leaves mapped
+ * @kept: input ranges old and new runs translate alike, in address order;
+ *        each inside one old run and one new run
+ * @nr: entries of @kept
+ * @alloc: room in @kept
+ * @cur: cursor of ioasidfd_shadow_diff_walk()
+ */
+struct ioasidfd_shadow_diff {
+	struct ioasidfd_shadow_kept *kept;
+	unsigned int nr;
+	unsigned int alloc;
+	unsigned int cur;
+};
+
+/*
+ * Could the IOMMU hold the @size chunk at @chunk of @run as one page: is it
+ * inside the run, inside one mapping of the parent (one push), and are its
+ * host pages contiguous and aligned?  The parent's lock is held.
+ */
+static bool ioasidfd_shadow_chunk_huge(struct ioasidfd_iopt *parent,
+				       const struct ioasidfd_shadow_run *run,
+				       u64 chunk, u64 size)
+{
+	const unsigned long per = size >> PAGE_SHIFT;
+	const struct ioasidfd_pages *p;
+	unsigned long index, i, pfn;
+	u64 gpa, last;
+	int prot;
+
+	if (chunk < run->iova || chunk + (size - 1) > run->last)
+		return false;
+	gpa = run->gpa + (chunk - run->iova);
+	p = ioasidfd_iova_find(parent, gpa, &index, &last, &prot);
+	if (!p || last - gpa < size - 1)
+		return false;
+	pfn = page_to_pfn(p->pages[index]);
+	if (pfn & (per - 1))
+		return false;
+	for (i = 1; i < per; i++)
+		if (page_to_pfn(p->pages[index + i]) != pfn + i)
+			return false;
+	return true;
+}
+
+/* Sizes of page the IOMMU may hold a shadow with, above the base page. */
+static const u64 ioasidfd_shadow_huge_sizes[] = { SZ_1G, SZ_2M };
+
+/*
+ * Trims [*s, *l] of the chunks that @o or @n may map with one large page
+ * but that the range does not cover whole.
+ */
+static void ioasidfd_shadow_diff_trim(struct ioasidfd_iopt *parent,
+				      const struct ioasidfd_shadow_run *o,
+				      const struct ioasidfd_shadow_run *n,
+				      u64 *s, u64 *l)
+{
+	unsigned int i;
+	u64 size, cs, cl;
+
+	for (i = 0; i < ARRAY_SIZE(ioasidfd_shadow_huge_sizes) && *s <= *l;
+	     i++) {
+		size = ioasidfd_shadow_huge_sizes[i];
+		cs = *s & ~(size - 1);
+		if ((*s != cs || *l - cs < size - 1) &&
+		    (ioasidfd_shadow_chunk_huge(parent, o, cs, size) ||
+		     ioasidfd_shadow_chunk_huge(parent, n, cs, size))) {
+			if (*l - cs < size - 1 || cs + size == 0) {
+				*s = 1;
+				*l = 0;
+				return;
+			}
+			*s = cs + size;
+		}
+		cl = *l & ~(size - 1);
+		if (*l - cl != size - 1 && cl > *s &&
+		    (ioasidfd_shadow_chunk_huge(parent, o, cl, size) ||
+		     ioasidfd_shadow_chunk_huge(parent, n, cl, size)))
+			*l = cl - 1;
+	}
+}
+
+/*
+ * Records that @o and @n translate [s, l] alike.  A chunk that either may
+ * map with one large page is kept whole or not at all: the IOMMU cannot
+ * unmap part of a large page, nor map one over what stays mapped.
+ */
+static void ioasidfd_shadow_diff_add(struct ioasidfd_iopt *parent,
+				     struct ioasidfd_shadow_diff *d,
+				     const struct ioasidfd_shadow_run *o,
+				     const struct ioasidfd_shadow_run *n, u64 s,
+				     u64 l)
+{
+	struct ioasidfd_shadow_kept *k;
+
+	ioasidfd_shadow_diff_trim(parent, o, n, &s, &l);
+	if (s > l)
+		return;
+	if (d->nr == d->alloc) {
+		unsigned int alloc = max(64U, d->alloc * 2);
+
+		k = krealloc_array(d->kept, alloc, sizeof(*k),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!k)
+			return;		/* zapped and mapped again instead */
+		d->kept = k;
+		d->alloc = alloc;
+	}
+	d->kept[d->nr].iova = s;
+	d->kept[d->nr].last = l;
+	d->nr++;
+}
+
+/*
+ * The parts of the new runs @runs (in address order) that the runs of the
+ * trees translate the same way already: what needs neither a zap nor a map.
+ */
+static void ioasidfd_shadow_diff(struct ioasidfd_iopt *iopt,
+				 struct ioasidfd_shadow *sh,
+				 struct list_head *runs,
+				 struct ioasidfd_shadow_diff *d)
+{
+	struct ioasidfd_shadow_run *n, *o;
+
+	list_for_each_entry(n, runs, item) {
+		for (o = shadow_run_it_iter_first(&sh->runs, n->iova, n->last);
+		     o; o = shadow_run_it_iter_next(o, n->iova, n->last)) {
+			if (o->prot != n->prot ||
+			    o->gpa - o->iova != n->gpa - n->iova)
+				continue;
+			ioasidfd_shadow_diff_add(iopt->parent, d, o, n,
+						 max(o->iova, n->iova),
+						 min(o->last, n->last));
+		}
+		cond_resched();
+	}
+}
+
+/*
+ * Calls @fn on each part of [iova, last] outside the kept ranges.  Runs are
+ * visited in address order, so a cursor finds the kept ranges; @fn returns
+ * non-zero to stop.
+ */
+static int ioasidfd_shadow_diff_walk(struct ioasidfd_shadow_diff *d, u64 iova,
+				     u64 last,
+				     int (*fn)(void *arg, u64 s, u64 l),
+				     void *arg)
+{
+	const struct ioasidfd_shadow_kept *k;
+	u64 cur = iova;
+	int rc;
+
+	while (d->cur < d->nr && d->kept[d->cur].last < iova)
+		d->cur++;
+	for (; d->cur < d->nr && d->kept[d->cur].iova <= last; d->cur++) {
+		k = &d->kept[d->cur];
+		if (k->iova > cur) {
+			rc = fn(arg, cur, k->iova - 1);
+			if (rc)
+				return rc;
+		}
+		if (k->last >= last)
+			return 0;
+		cur = k->last + 1;
+	}
+	return fn(arg, cur, last);
+}
+
+static int ioasidfd_shadow_diff_zap(void *arg, u64 s, u64 l)
+{
+	ioasidfd_shadow_zap(arg, s, l - s + 1);
+	return 0;
+}
+
+struct ioasidfd_shadow_diff_push {
+	struct ioasidfd_iopt *iopt;
+	const struct ioasidfd_shadow_run *run;
+};
+
+static int ioasidfd_shadow_diff_push_fn(void *arg, u64 s, u64 l)
+{
+	struct ioasidfd_shadow_diff_push *p = arg;
+
+	return ioasidfd_shadow_push(p->iopt, NULL, p->run, s, l);
+}
+
 /**
  * ioasidfd_shadow_sync() - bring the shadow of an input range in line
  * @iopt: the nested IOASID, locked; its parent locked too
@@ -596,9 +855,12 @@ static void ioasidfd_shadow_add_tables(struct ioasidfd_shadow *sh,
  * @last: last one
  *
  * Walks [@start, @last] (widened to whole runs), keeps the runs that did
- * not change, zaps the others from every programmed page table (IOTLBs
- * flushed) and maps what the walk found instead.  On return the page
- * tables translate the range as the guest's tables do now.
+ * not change, zaps what changed from every programmed page table (IOTLBs
+ * flushed) and maps what the walk found instead.  Page by page: where an
+ * old and a new run translate alike nothing is unmapped or mapped again,
+ * but for 2 MiB chunks the IOMMU may hold as one page, which change whole.
+ * On return the page tables translate the range as the guest's tables do
+ * now.
  *
  * Return: 0, or -ENOMEM when memory ran out: what could not be recorded
  * or mapped is left unmapped (and counted in skipped_limit), never stale.
@@ -615,9 +877,12 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 		.runs = LIST_HEAD_INIT(b.runs),
 		.tables = LIST_HEAD_INIT(b.tables),
 	};
+	struct ioasidfd_shadow_diff_push push = { .iopt = iopt };
 	struct ioasidfd_shadow_run *run, *tmp, *o;
 	struct ioasidfd_shadow_table *t, *tnext;
+	struct ioasidfd_shadow_diff diff = {};
 	unsigned long records;
+	unsigned int i;
 	LIST_HEAD(dead);
 	int rc;
 
@@ -632,10 +897,21 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 		last = run->last;
 	b.start = start;
 	b.last = last;
+	/* The records of the range are replaced: they do not count */
 	records = sh->nr_runs + sh->nr_tables;
+	for (o = shadow_run_it_iter_first(&sh->runs, start, last); o;
+	     o = shadow_run_it_iter_next(o, start, last))
+		records--;
+	for (t = shadow_table_it_iter_first(&sh->tables, 0, U64_MAX); t;
+	     t = shadow_table_it_iter_next(t, 0, U64_MAX))
+		if (t->span >= start && t->span_last <= last)
+			records--;
 	b.budget = records < ioasidfd_shadow_max_records ?
 		   ioasidfd_shadow_max_records - records : 0;
 
+	/* The context the walk hangs on: its pages translate everything */
+	for (i = 0; i < src->nr_ctx && !b.err; i++)
+		ioasidfd_shadow_table_fn(&b, src->ctx_gpa[i], 0, U64_MAX, 0);
 	if (src->kind == IOASIDFD_SHADOW_S1)
 		ioasidfd_s1_walk_range_ex(src->cfg, src->s2, start, last, 0,
 					  &ioasidfd_shadow_visit, &b);
@@ -651,6 +927,7 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 			ioasidfd_shadow_run_free(sh, run);
 		}
 	}
+	ioasidfd_shadow_diff(iopt, sh, &b.runs, &diff);
 	down_write(&iopt->xlate);
 	for (o = shadow_run_it_iter_first(&sh->runs, start, last); o; o = tmp) {
 		tmp = shadow_run_it_iter_next(o, start, last);
@@ -659,10 +936,12 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 			continue;
 		}
 		ioasidfd_shadow_remove(sh, o);
-		ioasidfd_shadow_zap(iopt, o->iova, o->last - o->iova + 1);
+		ioasidfd_shadow_diff_walk(&diff, o->iova, o->last,
+					  ioasidfd_shadow_diff_zap, iopt);
 		list_add_tail(&o->item, &dead);
 	}
 	up_write(&iopt->xlate);
+	diff.cur = 0;
 	/* Table pages whose span the walk covered were read again (or not). */
 	for (t = shadow_table_it_iter_first(&sh->tables, 0, U64_MAX); t;
 	     t = tnext) {
@@ -680,16 +959,25 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 	rc = b.err;
 	list_for_each_entry_safe(run, tmp, &b.runs, item) {
 		list_del(&run->item);
+		push.run = run;
 		if (!rc)
-			rc = ioasidfd_shadow_push(iopt, sh, NULL, run);
+			rc = ioasidfd_shadow_diff_walk(&diff, run->iova, run->last,
+						       ioasidfd_shadow_diff_push_fn,
+						       &push);
 		if (rc) {
+			/* Nothing of it stays mapped: its kept parts neither */
+			down_write(&iopt->xlate);
+			ioasidfd_shadow_zap(iopt, run->iova,
+					    run->last - run->iova + 1);
+			up_write(&iopt->xlate);
 			sh->stats.skipped_limit +=
 				ioasidfd_pages_of(run->last - run->iova + 1);
 			ioasidfd_shadow_run_free(sh, run);
 			continue;
 		}
-		ioasidfd_shadow_insert(sh, run);
+		ioasidfd_shadow_insert(iopt, sh, run);
 	}
+	kfree(diff.kept);
 	ioasidfd_shadow_add_tables(sh, &b.tables);
 	sh->stats.runs = sh->nr_runs;
 	sh->stats.tables = sh->nr_tables;
@@ -714,7 +1002,8 @@ int ioasidfd_shadow_replay(struct ioasidfd_iopt *iopt,
 	lockdep_assert_held(&iopt->parent->lock);
 	for (run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX); run;
 	     run = shadow_run_it_iter_next(run, 0, U64_MAX)) {
-		rc = ioasidfd_shadow_push(iopt, sh, hwpt, run);
+		rc = ioasidfd_shadow_push(iopt, hwpt, run, run->iova,
+					  run->last);
 		if (rc)
 			return rc;
 		cond_resched();
@@ -798,7 +1087,7 @@ static void ioasidfd_shadow_keep_part(struct ioasidfd_iopt *iopt,
 	part->gpa = run->gpa + (iova - run->iova);
 	part->gpa_last = part->gpa + (last - iova);
 	part->prot = run->prot;
-	ioasidfd_shadow_insert(sh, part);
+	ioasidfd_shadow_insert(iopt, sh, part);
 }
 
 /* Removes [iova, last] of the runs there; xlate held for writing. */

@@ -20,7 +20,7 @@ struct ioasidfd_shadow;
  * @runs: shadowed runs (reverse-map records)
  * @tables: guest table pages recorded
  * @mapped_bytes: input bytes mapped into the page tables
- * @huge_2m: 2 MiB-aligned chunks of the runs pushed whose host pages are
+ * @huge_2m: 2 MiB-aligned chunks of the runs now whose host pages are
  *           physically contiguous and aligned: what the IOMMU can map with
  *           2 MiB pages
  * @skipped_s2: guest pages left unmapped: their guest-physical page is
@@ -63,11 +63,17 @@ enum {
  * @kind: IOASIDFD_SHADOW_*
  * @cfg: the guest's stage-1 walk, for IOASIDFD_SHADOW_S1
  * @s2: stage 2 for the walk's table reads
+ * @ctx_gpa: guest-physical addresses of the context the walk depends on
+ *           beyond its tables (an SMMUv3 CD and its L1CD): a stage-2
+ *           removal of one of their pages removes the whole shadow
+ * @nr_ctx: entries of @ctx_gpa
  */
 struct ioasidfd_shadow_src {
 	u8 kind;
 	const struct ioasidfd_s1_cfg *cfg;
 	const struct ioasidfd_s2_walk *s2;
+	u64 ctx_gpa[2];
+	unsigned int nr_ctx;
 };
 
 extern unsigned int ioasidfd_shadow_max_records;

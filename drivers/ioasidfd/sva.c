@@ -49,6 +49,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
 
@@ -80,6 +81,8 @@ static const struct file_operations *ioasidfd_proc_mem_fops;
  *        one map call: the IOMMU may hold them as one 2 MiB page, so they
  *        are unmapped whole
  * @faults: pages the walking executor faulted in
+ * @nr_mirrored: entries of @mirror, for fdinfo
+ * @rcu: freed after a grace period: fdinfo reads the counts
  *
  * @dead, @mirror and @huge change under the xlate lock held for writing.
  */
@@ -92,6 +95,8 @@ struct ioasidfd_sva {
 	struct xarray mirror;
 	struct xarray huge;
 	atomic64_t faults;
+	atomic_long_t nr_mirrored;
+	struct rcu_head rcu;
 };
 
 /* The page frame of an hmm_range_fault() result (6.1 has no helper). */
@@ -113,6 +118,7 @@ static void ioasidfd_sva_unmap_run(struct ioasidfd_sva *sva, unsigned long first
 
 	for (i = 0; i < n; i++)
 		xa_erase(&sva->mirror, first + i);
+	atomic_long_sub(n, &sva->nr_mirrored);
 	ioasidfd_iopt_zap(sva->iopt, first << PAGE_SHIFT, n << PAGE_SHIFT);
 }
 
@@ -335,20 +341,27 @@ static void ioasidfd_sva_release(struct ioasidfd_iopt *iopt)
 	xa_destroy(&sva->mirror);
 	xa_destroy(&sva->huge);
 	mmdrop(sva->mm);
-	iopt->src_priv = NULL;
-	kfree(sva);
+	WRITE_ONCE(iopt->src_priv, NULL);
+	kfree_rcu(sva, rcu);
 }
 
 static void ioasidfd_sva_info(struct ioasidfd_iopt *iopt,
 			      struct ioasid_info_cap_ioas *info)
 {
 	struct ioasidfd_sva *sva = iopt->src_priv;
-	unsigned long index, n = 0;
-	void *entry;
 
-	xa_for_each(&sva->mirror, index, entry)
-		n++;
-	info->mapped_bytes = (u64)n << PAGE_SHIFT;
+	info->mapped_bytes = (u64)atomic_long_read(&sva->nr_mirrored) <<
+			     PAGE_SHIFT;
+}
+
+static void ioasidfd_sva_fdinfo(struct ioasidfd_iopt *iopt, struct seq_file *m)
+{
+	struct ioasidfd_sva *sva = READ_ONCE(iopt->src_priv);
+
+	if (sva)
+		seq_printf(m, " mirrored_pages:%ld page_faults:%lld",
+			   atomic_long_read(&sva->nr_mirrored),
+			   atomic64_read(&sva->faults));
 }
 
 const struct ioasidfd_source_ops ioasidfd_sva_source = {
@@ -360,6 +373,7 @@ const struct ioasidfd_source_ops ioasidfd_sva_source = {
 	.wipe = ioasidfd_sva_wipe,
 	.release = ioasidfd_sva_release,
 	.info = ioasidfd_sva_info,
+	.fdinfo = ioasidfd_sva_fdinfo,
 };
 
 /*
@@ -389,6 +403,8 @@ static int ioasidfd_sva_record(struct ioasidfd_sva *sva, unsigned long first,
 	if (rc)
 		while (i--)
 			xa_erase(&sva->mirror, first + i);
+	else
+		atomic_long_add(n, &sva->nr_mirrored);
 	return rc;
 }
 

@@ -37,6 +37,7 @@ FIXTURE(badinput) {
 	unsigned char *caps;	/* GET_INFO capability buffer, a page */
 	unsigned char *area;	/* 4 pages: rw rw ro none */
 	int fault_fd;		/* for SET_FAULT_QUEUE */
+	__u32 sva;		/* for SVA_BIND / SVA_PREFAULT, made on demand */
 	unsigned char cmd[CMD_BUF] __attribute__((aligned(8)));
 };
 
@@ -236,6 +237,78 @@ static void ok_setfq(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, test_counter(CNT_FAULTQ));
 }
 
+/* The SVA commands' IOASID, made (and for PREFAULT bound) on first use. */
+static void sva_ioasid(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(badinput) *self, bool bound)
+{
+	struct ioasid_sva_bind b = {
+		.size = sizeof(b),
+		.mm_fd = -1,
+	};
+	struct ioasid_caps caps;
+
+	if (!self->sva)
+		test_ioasid_alloc(self->t.fd, &self->sva);
+	test_ioasid_info_pasid(self->t.fd, self->sva, &caps);
+	if (bound && caps.ioas.mode != IOASID_MODE_SVA) {
+		b.pasid = self->sva;
+		ASSERT_EQ(0, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	}
+}
+
+static void prep_svabind(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(badinput) *self, void *cmd)
+{
+	struct ioasid_sva_bind *c = cmd;
+
+	sva_ioasid(_metadata, self, false);
+	c->size = sizeof(*c);
+	c->pasid = self->sva;
+	c->mm_fd = -1;
+}
+
+static void ok_svabind(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(badinput) *self, const void *cmd)
+{
+	struct ioasid_sva_bind unbind = {
+		.size = sizeof(unbind),
+		.flags = IOASID_SVA_UNBIND,
+		.pasid = self->sva,
+		.mm_fd = -1,
+	};
+	struct ioasid_caps caps;
+
+	test_ioasid_info_pasid(self->t.fd, self->sva, &caps);
+	ASSERT_EQ(IOASID_MODE_SVA, caps.ioas.mode);
+	/* back to the fixture's state, for callers that repeat */
+	ASSERT_EQ(0, ioctl(self->t.fd, IOASID_SVA_BIND, &unbind));
+	test_ioasid_info_pasid(self->t.fd, self->sva, &caps);
+	ASSERT_EQ(IOASID_MODE_NONE, caps.ioas.mode);
+}
+
+static void prep_svapf(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(badinput) *self, void *cmd)
+{
+	struct ioasid_sva_prefault *c = cmd;
+
+	sva_ioasid(_metadata, self, true);
+	c->size = sizeof(*c);
+	c->flags = IOASID_SVA_PREFAULT_WRITE;
+	c->pasid = self->sva;
+	c->va = (uintptr_t)self->mem;
+	c->length = 2 * self->pg;
+}
+
+static void ok_svapf(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(badinput) *self, const void *cmd)
+{
+	const struct ioasid_sva_prefault *c = cmd;
+
+	/* no device: faulted in, nothing mirrored, nothing skipped */
+	ASSERT_EQ(0, c->out_mapped);
+	ASSERT_EQ(0, c->out_skipped);
+}
+
 #define CMD_VARIANT(_name, _nr, _struct, _last, _flags, _out)		\
 	FIXTURE_VARIANT_ADD(badinput, _name) {				\
 		.nr = _nr,						\
@@ -264,6 +337,10 @@ CMD_VARIANT(fqalloc, IOASID_FAULT_QUEUE_ALLOC, struct ioasid_fault_queue_alloc,
 	    __reserved, 0, true);
 CMD_VARIANT(setfq, IOASID_SET_FAULT_QUEUE, struct ioasid_set_fault_queue,
 	    __reserved, 0, false);
+CMD_VARIANT(svabind, IOASID_SVA_BIND, struct ioasid_sva_bind, __reserved,
+	    IOASID_SVA_BIND_FOREIGN | IOASID_SVA_UNBIND, false);
+CMD_VARIANT(svapf, IOASID_SVA_PREFAULT, struct ioasid_sva_prefault,
+	    out_skipped, IOASID_SVA_PREFAULT_WRITE, true);
 
 FIXTURE_SETUP(badinput)
 {
@@ -281,6 +358,7 @@ FIXTURE_SETUP(badinput)
 	test_ioasid_map_fixed(self->t.fd, self->pasid, self->mem, self->pg, 0);
 	self->next_iova = SZ_1M;
 	self->fault_fd = -1;
+	self->sva = 0;
 }
 
 FIXTURE_TEARDOWN(badinput)
@@ -298,6 +376,7 @@ struct state {
 	struct ioasid_counters c;
 	__u32 nr_fd, nr_user;
 	struct ioasid_info_cap_ioas ioas;
+	struct ioasid_info_cap_ioas sva;	/* zero if there is none */
 	bool victim_live;
 };
 
@@ -313,6 +392,10 @@ static void state_get(struct __test_metadata *_metadata,
 	s->nr_user = caps.quota.nr_user;
 	s->ioas = caps.ioas;
 	s->victim_live = !_ioasid_info_pasid(self->t.fd, self->victim, &caps);
+	if (self->sva) {
+		test_ioasid_info_pasid(self->t.fd, self->sva, &caps);
+		s->sva = caps.ioas;
+	}
 }
 
 static void state_same(struct __test_metadata *_metadata,
@@ -334,6 +417,10 @@ static void state_same(struct __test_metadata *_metadata,
 		       (unsigned long long)after.ioas.mapped_bytes);
 	}
 	ASSERT_EQ(before->victim_live, after.victim_live);
+	ASSERT_EQ(0, memcmp(&before->sva, &after.sva, sizeof(after.sva))) {
+		TH_LOG("%s changed the SVA IOASID: mode %u -> %u", what,
+		       before->sva.mode, after.sva.mode);
+	}
 }
 
 /* Issues @cmd (at @p, @len bytes to check) and expects @err, no change. */
@@ -623,8 +710,8 @@ TEST_F(numbers, unknown_numbers_are_enotty)
 	*(__u32 *)buf = 64;
 	/*
 	 * the reserved /dev/ioasid range (past the nested and SVA commands,
-	 * whose bad input 51_nested_vtd / 52_nested_smmu / 54_sva check),
-	 * device-side range, and beyond
+	 * whose bad input 51_nested_vtd / 52_nested_smmu / 54_sva and the
+	 * table above check), device-side range, and beyond
 	 */
 	for (nr = IOASID_CMD_SVA_PREFAULT + 1; nr <= 0xff; nr++) {
 		ASSERT_EQ(-1, ioctl(self->t.fd, _IO(IOASID_TYPE, nr), buf));
@@ -675,6 +762,87 @@ TEST_F(numbers, device_ioctls_are_enotty)
 	/* nothing was written back */
 	ASSERT_EQ(0, info.out_executor);
 	ASSERT_EQ(0, info.out_pgsize_bitmap);
+}
+
+/*
+ * The SVA commands on IOASIDs that are not the caller's, or not of the
+ * right mode: ENOENT and EMEDIUMTYPE, and nothing changes.
+ */
+TEST_F(numbers, sva_foreign_pasids_and_wrong_modes)
+{
+	struct ioasid_sva_bind b = { .size = sizeof(b), .mm_fd = -1 };
+	struct ioasid_sva_prefault pf = { .size = sizeof(pf) };
+	struct ioasid_counters before;
+	__u32 none, iova, sva, theirs;
+	struct ioasid_caps caps;
+	unsigned char *mem;
+	int other;
+
+	mem = mmap_aligned(4 * SZ_4K, SZ_4K);
+	ASSERT_NE(NULL, mem);
+	pf.va = (uintptr_t)mem;
+	pf.length = 4 * SZ_4K;
+	other = ioasid_open();
+	ASSERT_LE(0, other);
+	test_ioasid_alloc(other, &theirs);
+	test_ioasid_alloc(self->t.fd, &none);
+	test_ioasid_alloc(self->t.fd, &iova);
+	test_ioasid_map_fixed(self->t.fd, iova, mem, SZ_4K, SZ_1M);
+	test_ioasid_alloc(self->t.fd, &sva);
+	b.pasid = sva;
+	ASSERT_EQ(0, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(0, counters_read(&before));
+
+	/* another fd's IOASID, a PASID nobody has, PASID 0 */
+	b.pasid = theirs;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(ENOENT, errno);
+	pf.pasid = theirs;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_PREFAULT, &pf));
+	ASSERT_EQ(ENOENT, errno);
+	pf.pasid = sva;
+	ASSERT_EQ(-1, ioctl(other, IOASID_SVA_PREFAULT, &pf));
+	ASSERT_EQ(ENOENT, errno);
+	b.pasid = 0;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(ENOENT, errno);
+	b.pasid = IOASID_PASID_MAX;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(ENOENT, errno);
+	/* wrong modes */
+	b.pasid = iova;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	b.pasid = sva;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	b.flags = IOASID_SVA_UNBIND;
+	b.pasid = none;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	b.pasid = iova;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_BIND, &b));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	pf.pasid = none;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_PREFAULT, &pf));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	pf.pasid = iova;
+	ASSERT_EQ(-1, ioctl(self->t.fd, IOASID_SVA_PREFAULT, &pf));
+	ASSERT_EQ(EMEDIUMTYPE, errno);
+	/* MAP into an SVA IOASID */
+	test_err_ioasid_map_fixed(EMEDIUMTYPE, self->t.fd, sva, mem, SZ_4K, SZ_1M);
+
+	EXPECT_COUNTERS_EQ(&before);
+	test_ioasid_info_pasid(self->t.fd, none, &caps);
+	ASSERT_EQ(IOASID_MODE_NONE, caps.ioas.mode);
+	test_ioasid_info_pasid(self->t.fd, iova, &caps);
+	ASSERT_EQ(IOASID_MODE_IOVA, caps.ioas.mode);
+	ASSERT_EQ(1, caps.ioas.nr_mappings);
+	test_ioasid_info_pasid(self->t.fd, sva, &caps);
+	ASSERT_EQ(IOASID_MODE_SVA, caps.ioas.mode);
+	test_ioasid_info_pasid(other, theirs, &caps);
+	ASSERT_EQ(IOASID_MODE_NONE, caps.ioas.mode);
+	close(other);
 }
 
 /* ------------------------------------------------------------------------
