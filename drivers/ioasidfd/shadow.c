@@ -762,6 +762,8 @@ static void ioasidfd_shadow_diff_add(struct ioasidfd_iopt *parent,
 
 		k = krealloc_array(d->kept, alloc, sizeof(*k),
 				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		/* krealloc() freed the old array: the new one stays, unused. */
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, k, d->kept = k; k = NULL);
 		if (!k)
 			return;		/* zapped and mapped again instead */
 		d->kept = k;
