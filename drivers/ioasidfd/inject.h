@@ -33,6 +33,7 @@
 
 extern const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
 bool __ioasidfd_inject(enum ioasidfd_inject_site site);
+/* (out of line: its return address names the point) */
 
 /**
  * ioasidfd_inject() - must this call fail?

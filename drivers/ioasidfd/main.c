@@ -145,7 +145,7 @@ void ioasidfd_test_fault_report_hook(void)
 }
 
 /* The slow path of ioasidfd_inject(): hooks are registered. */
-bool __ioasidfd_inject(enum ioasidfd_inject_site site)
+noinline bool __ioasidfd_inject(enum ioasidfd_inject_site site)
 {
 	const struct ioasidfd_test_hooks *hooks;
 	bool fail = false;
@@ -153,7 +153,7 @@ bool __ioasidfd_inject(enum ioasidfd_inject_site site)
 	rcu_read_lock();
 	hooks = rcu_dereference(ioasidfd_test_hooks);
 	if (hooks && hooks->should_fail)
-		fail = hooks->should_fail(site);
+		fail = hooks->should_fail(site, _RET_IP_);
 	rcu_read_unlock();
 	return fail;
 }

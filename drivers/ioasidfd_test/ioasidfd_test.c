@@ -28,8 +28,9 @@
  *                          reached since it armed itself, 1 if the Nth
  *                          failed (else 0), and that point's kind (alloc,
  *                          pin, memlock, pasid, iommu, user, file; "-" if
- *                          none).  Nothing fails in a task that did not arm
- *                          itself.
+ *                          none), followed by the point's place in the
+ *                          code when one failed.  Nothing fails in a task
+ *                          that did not arm itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -71,6 +72,7 @@ static void ioasidfd_test_fault_report(void)
  * @sites: bitmap of (1 << IOASIDFD_INJ_*) that count
  * @seen: points of @sites reached since arming
  * @fired: the site that failed, or -1
+ * @fired_ip: where that point is
  * @rcu: freed after a grace period: the points read it under RCU
  *
  * @seen and @fired change only in the task itself.
@@ -81,6 +83,7 @@ struct ioasidfd_test_armed {
 	u32 sites;
 	unsigned int seen;
 	int fired;
+	unsigned long fired_ip;
 	struct rcu_head rcu;
 };
 
@@ -116,7 +119,8 @@ static struct ioasidfd_test_armed *ioasidfd_test_armed_self(void)
 }
 
 /* The core's should_fail hook: any context, under rcu_read_lock(). */
-static bool ioasidfd_test_should_fail(enum ioasidfd_inject_site site)
+static bool ioasidfd_test_should_fail(enum ioasidfd_inject_site site,
+				      unsigned long ip)
 {
 	struct ioasidfd_test_armed *a;
 	unsigned int seen;
@@ -130,6 +134,7 @@ static bool ioasidfd_test_should_fail(enum ioasidfd_inject_site site)
 	WRITE_ONCE(a->seen, seen);
 	if (seen != a->nth || a->fired >= 0)
 		return false;
+	a->fired_ip = ip;
 	WRITE_ONCE(a->fired, site);
 	return true;
 }
@@ -140,7 +145,7 @@ static bool ioasidfd_test_inject(enum ioasidfd_inject_site site)
 	bool fail;
 
 	rcu_read_lock();
-	fail = ioasidfd_test_should_fail(site);
+	fail = ioasidfd_test_should_fail(site, _RET_IP_);
 	rcu_read_unlock();
 	return fail;
 }
@@ -149,14 +154,17 @@ static ssize_t ioasidfd_test_fail_nth_read(struct file *file, char __user *ubuf,
 					   size_t count, loff_t *ppos)
 {
 	struct ioasidfd_test_armed *a;
-	char buf[48];
+	char buf[160];
 	int len;
 
 	rcu_read_lock();
 	a = ioasidfd_test_armed_self();
-	len = scnprintf(buf, sizeof(buf), "%u %d %s\n", a ? a->seen : 0,
-			a && a->fired >= 0,
-			a && a->fired >= 0 ? ioasidfd_test_site_names[a->fired] : "-");
+	if (a && a->fired >= 0)
+		len = scnprintf(buf, sizeof(buf), "%u 1 %s %pS\n", a->seen,
+				ioasidfd_test_site_names[a->fired],
+				(void *)a->fired_ip);
+	else
+		len = scnprintf(buf, sizeof(buf), "%u 0 -\n", a ? a->seen : 0);
 	rcu_read_unlock();
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }

@@ -206,16 +206,17 @@ enum ioasidfd_inject_site {
  * struct ioasidfd_test_hooks - what the test module may change in the core
  * @fault_report: called before each IOMMU fault report, under the device
  *                lock, so a test can stretch a report in flight (may sleep)
- * @should_fail: called at each fault-injection point of the core; true
- *               makes that call fail.  Any context, under rcu_read_lock():
- *               must not sleep
+ * @should_fail: called at each fault-injection point of the core, with the
+ *               point's kind and address (for reports); true makes that
+ *               call fail.  Any context, under rcu_read_lock(): must not
+ *               sleep
  *
  * Test-only (ioasidfd_test.ko): the core calls the hooks when registered and
  * does nothing otherwise.  Namespace IOASIDFD_TEST.
  */
 struct ioasidfd_test_hooks {
 	void (*fault_report)(void);
-	bool (*should_fail)(enum ioasidfd_inject_site site);
+	bool (*should_fail)(enum ioasidfd_inject_site site, unsigned long ip);
 };
 
 /**
