@@ -12,7 +12,10 @@
 #   make test               the full suite in both guests (what CI runs)
 #   make clean
 #   make KERNEL=debug       the modules and selftests for the debug kernel of
-#                           scripts/debug-kernel (build/<arch>-debug/)
+#                           scripts/debug-kernel (build/<arch>-debug/), with
+#                           UBSAN and KCOV instrumentation
+#   make KERNEL=debug COVERAGE=1   the same with gcov profiling of the modules
+#                           (build/cov/<arch>-debug/, see scripts/coverage)
 #
 # KDIR selects the kernel build tree; by default the Debian headers fetched
 # into the cache by scripts/kernel-cache.
@@ -38,8 +41,14 @@ ifeq ($(KERNEL),debian)
 BUILD := $(TOP)/build/$(DEB_ARCH)
 KDIR ?= $(shell $(TOP)/scripts/kernel-cache --print-kdir $(DEB_ARCH))
 else ifeq ($(KERNEL),debug)
+ifeq ($(COVERAGE),1)
+BUILD := $(TOP)/build/cov/$(DEB_ARCH)-debug
+else
 BUILD := $(TOP)/build/$(DEB_ARCH)-debug
+endif
 KDIR ?= $(shell $(TOP)/scripts/debug-kernel --print-kdir $(DEB_ARCH))
+# The debug kernel sanitizes and traces only what asks for it: the modules.
+KBUILD_EXTRA := UBSAN_SANITIZE=y KCOV_INSTRUMENT=y $(if $(filter 1,$(COVERAGE)),GCOV_PROFILE=y)
 else
 $(error unsupported KERNEL=$(KERNEL): use debian or debug)
 endif
@@ -49,7 +58,7 @@ endif
 MIRROR := Kbuild drivers include
 
 KBUILD_ARGS := -C $(KDIR) M=$(BUILD) ARCH=$(ARCH) \
-	$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
+	$(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE)) $(KBUILD_EXTRA)
 
 .PHONY: all modules prepare kcache selftests tools check demo test clean
 
@@ -84,6 +93,7 @@ selftests: kcache
 tools:
 	$(MAKE) -C tools/ioasid-demo ARCH=$(ARCH)
 	$(MAKE) -C tools/ioasid-bench ARCH=$(ARCH)
+	$(MAKE) -C tools/ioasid-fuzz ARCH=$(ARCH)
 
 check: kcache
 	$(TOP)/scripts/checkpatch

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 const struct ioasidfd_family ioasidfd_families[] = {
 	[IOASID_FAMILY_OTHER] = {
@@ -111,6 +112,7 @@ struct ioasidfd_group *ioasidfd_group_get(struct iommu_group *iommu_group)
 		goto out;
 	}
 	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	ioasidfd_inject_alloc(group, kfree);
 	if (!group) {
 		group = ERR_PTR(-ENOMEM);
 		goto err_put;
@@ -120,6 +122,7 @@ struct ioasidfd_group *ioasidfd_group_get(struct iommu_group *iommu_group)
 	group->iommu_group = iommu_group;
 	mutex_init(&group->lock);
 	rc = xa_err(xa_store(&ioasidfd_groups, id, group, GFP_KERNEL));
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, xa_erase(&ioasidfd_groups, id); rc = -ENOMEM);
 	if (rc) {
 		kfree(group);
 		group = ERR_PTR(rc);
@@ -157,6 +160,7 @@ struct ioasidfd_device *ioasidfd_device_alloc(struct device *dev,
 	int rc;
 
 	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
+	ioasidfd_inject_alloc(idev, kfree);
 	if (!idev)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&idev->lock);
@@ -226,6 +230,7 @@ static int __ioasidfd_device_attach(struct ioasidfd_device *idev,
 
 	iopt = ioasidfd_ioas_iopt(ioas);
 	attach = kzalloc(sizeof(*attach), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(attach, kfree);
 	if (!iopt || !attach) {
 		kfree(attach);
 		return -ENOMEM;
@@ -239,6 +244,8 @@ static int __ioasidfd_device_attach(struct ioasidfd_device *idev,
 	if (at_pasid) {
 		/* Reserve the slot so that recording the attachment cannot fail. */
 		rc = xa_insert(&idev->pasids, wire_pasid, NULL, GFP_KERNEL);
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc,
+				     xa_release(&idev->pasids, wire_pasid); rc = -ENOMEM);
 		if (rc)
 			goto err_unlock_dev;
 	} else if (idev->rid) {

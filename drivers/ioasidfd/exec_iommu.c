@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* The sysfs name of the device's IOMMU tells the family. */
 static const struct ioasidfd_family *ioasidfd_iommu_family(struct device *dev)
@@ -43,6 +44,8 @@ static int ioasidfd_iommu_resv(struct ioasidfd_device *idev)
 	list_for_each_entry(region, &regions, list)
 		n++;
 	idev->resv = kcalloc(n, sizeof(*idev->resv), GFP_KERNEL);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, n && idev->resv,
+			     kfree(idev->resv); idev->resv = NULL);
 	if (n && !idev->resv) {
 		rc = -ENOMEM;
 		goto out;
@@ -156,8 +159,10 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	 * type1 container) the figures are refined at the device's attach.
 	 */
 	domain = iommu_domain_alloc(dev->bus);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, domain, iommu_domain_free(domain); domain = NULL);
+	/* The group has an IOMMU (it has a group): no domain is no memory. */
 	if (!domain) {
-		rc = -ENODEV;
+		rc = -ENOMEM;
 		goto err_group;
 	}
 	if (!iommu_attach_group(domain, iommu_group)) {
@@ -212,9 +217,12 @@ static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *i
 	int rc;
 
 	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(hwpt, kfree);
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
 	hwpt->domain = iommu_domain_alloc(idev->dev->bus);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, hwpt->domain,
+			     iommu_domain_free(hwpt->domain); hwpt->domain = NULL);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;
 		goto err_free;
@@ -226,6 +234,7 @@ static struct ioasidfd_hwpt *ioasidfd_iommu_hwpt_alloc(struct ioasidfd_device *i
 	 */
 	if (idev->msi_translated) {
 		rc = iommu_get_msi_cookie(hwpt->domain, idev->msi_base);
+		ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc, rc = -ENOMEM);
 		if (rc)
 			goto err_domain;
 	}
@@ -258,6 +267,8 @@ static int ioasidfd_iommu_map_atomic(struct ioasidfd_hwpt *hwpt,
 		len = runs[i].npages << PAGE_SHIFT;
 		rc = iommu_map_atomic(hwpt->domain, iova + done,
 				      PFN_PHYS(runs[i].pfn), len, prot);
+		ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc,
+				     iommu_unmap(hwpt->domain, iova + done, len); rc = -ENOMEM);
 		if (rc) {
 			if (done)
 				iommu_unmap(hwpt->domain, iova, done);
@@ -287,6 +298,7 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 	if (!gfpflags_allow_blocking(gfp))
 		return ioasidfd_iommu_map_atomic(hwpt, iova, runs, nr, prot);
 	rc = sg_alloc_table(&sgt, nr, gfp);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, sg_free_table(&sgt); rc = -ENOMEM);
 	if (rc)
 		return rc;
 	for_each_sgtable_sg(&sgt, sg, i) {
@@ -295,6 +307,8 @@ static int ioasidfd_iommu_map(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 		length += runs[i].npages << PAGE_SHIFT;
 	}
 	mapped = iommu_map_sg(hwpt->domain, iova, sgt.sgl, sgt.orig_nents, prot);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, mapped > 0,
+			     iommu_unmap(hwpt->domain, iova, mapped); mapped = -ENOMEM);
 	sg_free_table(&sgt);
 	if (mapped < 0)
 		return mapped;
@@ -328,6 +342,9 @@ static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 	if (WARN_ON(attach->wire_pasid != IOASIDFD_PASID_RID))
 		return -EOPNOTSUPP;
 	rc = iommu_attach_group(domain, attach->idev->group->iommu_group);
+	ioasidfd_inject_undo(IOASIDFD_INJ_IOMMU, !rc,
+			     iommu_detach_group(domain, attach->idev->group->iommu_group);
+			     rc = -ENOMEM);
 	if (!rc)
 		/* The figures of an attached domain are final. */
 		ioasidfd_iommu_geometry(attach->idev, domain);

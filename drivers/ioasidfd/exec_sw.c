@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Port key of requests without PASID: above every PASID. */
 #define IOASIDFD_SW_RID		(IOASID_PASID_MAX + 1UL)
@@ -60,6 +61,7 @@ static int ioasidfd_sw_probe(struct ioasidfd_device *idev)
 	struct ioasidfd_sw_dev *sw;
 
 	sw = kzalloc(sizeof(*sw), GFP_KERNEL);
+	ioasidfd_inject_alloc(sw, kfree);
 	if (!sw)
 		return -ENOMEM;
 	init_rwsem(&sw->lock);
@@ -88,6 +90,7 @@ static struct ioasidfd_hwpt *ioasidfd_sw_hwpt_alloc(struct ioasidfd_device *idev
 	struct ioasidfd_hwpt *hwpt;
 
 	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(hwpt, kfree);
 	return hwpt ?: ERR_PTR(-ENOMEM);
 }
 
@@ -104,6 +107,9 @@ static int ioasidfd_sw_attach(struct ioasidfd_attach *attach)
 	down_write(&sw->lock);
 	rc = xa_err(xa_store(&sw->ports, ioasidfd_sw_port(attach->wire_pasid), attach,
 			     GFP_KERNEL));
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc,
+			     xa_erase(&sw->ports, ioasidfd_sw_port(attach->wire_pasid));
+			     rc = -ENOMEM);
 	up_write(&sw->lock);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 #define IOASIDFD_FAULT_DEPTH_DEFAULT	256
 #define IOASIDFD_FAULT_DEPTH_MAX	4096
@@ -34,7 +35,8 @@
  * @records: queued struct ioasidfd_fault_rec
  * @nr: entries in @records
  * @depth: capacity
- * @overflow: faults dropped because the queue was full
+ * @overflow: faults dropped because the queue was full, or no memory was
+ *            left for their record
  * @total: faults queued since allocation
  * @seq: sequence number of the next fault, dropped ones included
  * @closed: the file is released: nothing is queued any more
@@ -106,6 +108,16 @@ void ioasidfd_fault_queue_put(struct ioasidfd_fault_queue *q)
 	ioasidfd_count(IOASIDFD_CNT_FAULTQ, -1);
 }
 
+/* A fault that cannot be queued: counted, and its sequence number skipped. */
+static void ioasidfd_fault_queue_lost(struct ioasidfd_fault_queue *q)
+{
+	spin_lock(&q->lock);
+	q->seq++;
+	if (!q->closed)
+		q->overflow++;
+	spin_unlock(&q->lock);
+}
+
 /* Queues @rec, or drops it if the queue is full or closed. */
 static bool ioasidfd_fault_queue_add(struct ioasidfd_fault_queue *q,
 				     struct ioasidfd_fault_rec *rec)
@@ -141,10 +153,14 @@ static u32 ioasidfd_fault_deliver(struct ioasidfd_fault_queue *q,
 	long left;
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
+	ioasidfd_inject_alloc(rec, kfree);
+	if (!rec) {
+		ioasidfd_fault_queue_lost(q);
 		return code;
+	}
 	if (recoverable) {
 		waiter = kzalloc(sizeof(*waiter), GFP_KERNEL);
+		ioasidfd_inject_alloc(waiter, kfree);
 		if (waiter)
 			init_completion(&waiter->done);
 		if (!waiter ||
@@ -258,6 +274,7 @@ static ssize_t ioasidfd_fault_read(struct file *file, char __user *buf,
 			}
 			continue;
 		}
+		ioasidfd_inject_user(buf);
 		if (copy_to_user(buf + done, &rec->fault, rsize)) {
 			/* Put it back where it was: nothing is lost. */
 			spin_lock(&q->lock);
@@ -400,6 +417,7 @@ int ioasidfd_fault_queue_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 		return -ERANGE;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(q, kfree);
 	if (!q)
 		return -ENOMEM;
 	refcount_set(&q->refs, 1);
@@ -414,11 +432,14 @@ int ioasidfd_fault_queue_alloc_ioctl(struct ioasidfd_ucmd *ucmd)
 	ioasidfd_count(IOASIDFD_CNT_FAULTQ, 1);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
+	ioasidfd_inject_undo(IOASIDFD_INJ_FILE, fd >= 0, put_unused_fd(fd); fd = -EMFILE);
 	if (fd < 0) {
 		rc = fd;
 		goto err_put;
 	}
-	file = anon_inode_getfile("[ioasid-fault]", &ioasidfd_fault_fops, q,
+	/* (The release of a file made here would free the queue.) */
+	file = ioasidfd_inject(IOASIDFD_INJ_FILE) ? ERR_PTR(-ENOMEM) :
+	       anon_inode_getfile("[ioasid-fault]", &ioasidfd_fault_fops, q,
 				  O_RDWR);
 	if (IS_ERR(file)) {
 		rc = PTR_ERR(file);

@@ -29,6 +29,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Runs given to an executor's map per call. */
 #define IOASIDFD_MAP_RUNS	8192U
@@ -102,6 +103,7 @@ int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 
 	lockdep_assert_held(&hwpt->iopt->lock);
 	runs = kvmalloc_array(max, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(runs, kvfree);
 	if (!runs)
 		return -ENOMEM;
 	while (done < npages) {
@@ -341,7 +343,8 @@ err_free:
  *
  * Shares a page table where the executor accepts it; a refusal (6.1 drivers
  * say -EINVAL for an incompatible IOMMU instance) only means this device
- * needs one of its own, which is made, attached and filled.
+ * needs one of its own, which is made, attached and filled.  Running out of
+ * memory is no refusal: it fails the attachment.
  *
  * Return: 0 with @attach->hwpt set and holding a use, or an error.
  */
@@ -349,16 +352,22 @@ int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach
 {
 	const struct ioasidfd_exec_ops *ops = attach->idev->exec;
 	struct ioasidfd_hwpt *hwpt;
+	int rc;
 
 	lockdep_assert_held(&iopt->lock);
 	list_for_each_entry(hwpt, &iopt->hwpts, item) {
 		if (hwpt->ops != ops || hwpt->prot != attach->idev->prot)
 			continue;
 		attach->hwpt = hwpt;
-		if (!ops->attach(attach)) {
+		rc = ops->attach(attach);
+		if (!rc) {
 			/* Joining may have narrowed it (6.1 VT-d lowers the AGAW). */
 			hwpt->aperture = attach->idev->aperture;
 			goto out;
+		}
+		if (rc == -ENOMEM) {
+			attach->hwpt = NULL;
+			return rc;
 		}
 	}
 	hwpt = ioasidfd_hwpt_create(iopt, attach);

@@ -30,6 +30,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 static struct kmem_cache *ioasidfd_ioas_cache;
 
@@ -38,6 +39,7 @@ int ioasidfd_ctx_open(struct ioasidfd_ctx **out)
 	struct ioasidfd_ctx *ctx;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(ctx, kfree);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->user = ioasidfd_user_get(current_uid());
@@ -296,15 +298,15 @@ struct ioasidfd_ioas *ioasidfd_ioas_alloc(struct ioasidfd_ctx *ctx, u32 min,
 	if (rc)
 		return ERR_PTR(rc);
 	ioas = kmem_cache_zalloc(ioasidfd_ioas_cache, GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, ioas,
+			     kmem_cache_free(ioasidfd_ioas_cache, ioas); ioas = NULL);
 	if (!ioas) {
 		rc = -ENOMEM;
 		goto err_quota;
 	}
-	ioas->pasid = ioasidfd_pasid_alloc(min, max);
-	if (!ioas->pasid) {
-		rc = -ENOSPC;
+	rc = ioasidfd_pasid_alloc(min, max, &ioas->pasid);
+	if (rc)
 		goto err_free;
-	}
 	kref_init(&ioas->kref);
 	ioas->ctx = ctx;
 	return ioas;
@@ -520,6 +522,8 @@ void *ioasidfd_caps_add(struct ioasidfd_caps *caps, u16 id, u16 version,
 		size_t n = max(2 * caps->alloc, off + size);
 		void *p = krealloc(caps->buf, n, GFP_KERNEL);
 
+		/* krealloc() freed the old buffer: the new one stays, unused. */
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, p, caps->buf = p; p = NULL);
 		if (!p) {
 			caps->err = -ENOMEM;
 			return NULL;
@@ -638,6 +642,7 @@ int ioasidfd_info_ioctl(struct ioasidfd_ucmd *ucmd)
 
 	cmd->out_caps_written = 0;
 	if (cmd->caps_len >= caps.len) {
+		ioasidfd_inject_user(cmd->caps_uptr);
 		if (copy_to_user(u64_to_user_ptr(cmd->caps_uptr), caps.buf,
 				 caps.len)) {
 			rc = -EFAULT;

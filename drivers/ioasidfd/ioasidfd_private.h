@@ -529,7 +529,7 @@ extern unsigned int ioasidfd_max_per_user;
 /* pasid.c */
 void ioasidfd_pasid_exit(void);
 bool ioasidfd_pasid_system(void);
-u32 ioasidfd_pasid_alloc(u32 min, u32 max);
+int ioasidfd_pasid_alloc(u32 min, u32 max, u32 *pasid);
 void ioasidfd_pasid_publish(u32 pasid, struct ioasidfd_ioas *ioas);
 void ioasidfd_pasid_free(u32 pasid);
 struct ioasidfd_ioas *ioasidfd_pasid_load(u32 pasid);

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /**
  * ioasidfd_xlate_init() - initialise a translation lock
@@ -58,6 +59,7 @@ struct ioasidfd_iopt *ioasidfd_iopt_alloc(struct ioasidfd_ioas *ioas)
 	struct ioasidfd_iopt *iopt;
 
 	iopt = kzalloc(sizeof(*iopt), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(iopt, kfree);
 	if (!iopt)
 		return NULL;
 	mutex_init(&iopt->lock);
@@ -210,6 +212,7 @@ static int ioasidfd_ranges_push(struct ioasidfd_ranges *rs, u64 start, u64 last)
 		unsigned int n = rs->alloc ? 2 * rs->alloc : 8;
 		void *p = krealloc_array(rs->r, n, sizeof(*rs->r), GFP_KERNEL);
 
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, p, rs->r = p; p = NULL);
 		if (!p)
 			return -ENOMEM;
 		rs->r = p;

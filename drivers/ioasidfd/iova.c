@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Largest MAP, in pages: its page array must stay below INT_MAX bytes. */
 #define IOASIDFD_MAP_MAX_PAGES	BIT(28)
@@ -36,6 +37,7 @@
  * @subtree_last: interval tree bookkeeping
  * @pages: the pinned memory
  * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @installed: this mapping gave the IOASID its mode (its first MAP)
  * @free_item: on a local list once out of the tree
  *
  * Immutable once in the tree.
@@ -47,6 +49,7 @@ struct ioasidfd_area {
 	u64 subtree_last;
 	struct ioasidfd_pages pages;
 	int prot;
+	bool installed;
 	struct list_head free_item;
 };
 
@@ -422,6 +425,7 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 
 	iopt = ioasidfd_ioas_iopt(ioas);
 	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(area, kfree);
 	if (!iopt || !area) {
 		kfree(area);
 		return -ENOMEM;
@@ -448,6 +452,7 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 			goto err_unlock;
 		rc = -ENOMEM;
 		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		ioasidfd_inject_alloc(fresh, kfree);
 		if (!fresh)
 			goto err_unlock;
 		fresh->areas = RB_ROOT_CACHED;
@@ -457,9 +462,11 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 	if (rc)
 		goto err_unlock;
 	/* The first mapping gives the IOASID its mode. */
-	if (fresh)
+	if (fresh) {
 		WARN_ON(ioasidfd_iopt_set_source(iopt, &ioasidfd_iova_source,
 						 fresh));
+		area->installed = true;
+	}
 	mutex_unlock(&iopt->lock);
 	*iova = area->start;
 	*out = area;
@@ -489,6 +496,7 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
 	if (iopt->src)
 		return -EMEDIUMTYPE;
 	iv = kzalloc(sizeof(*iv), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(iv, kfree);
 	if (!iv)
 		return -ENOMEM;
 	iv->areas = RB_ROOT_CACHED;
@@ -505,6 +513,9 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
  *
  * For a MAP whose reply could not reach the user.  A concurrent UNMAP or
  * DESTROY may have taken the mapping already: then nothing is left to do.
+ * If the MAP gave the IOASID its mode and nothing has used it since (no
+ * other mapping, attachment or nested child), the IOASID is
+ * IOASID_MODE_NONE again, as before the call.
  */
 void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 			    struct ioasidfd_area *area)
@@ -523,6 +534,9 @@ void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
 		ioasidfd_iova_remove(iopt, iv, area);
 		up_write(&iopt->xlate);
 		found = true;
+		if (area->installed && !iv->nr_areas && !iopt->nr_attach &&
+		    !iopt->nr_children)
+			ioasidfd_iopt_clear_source(iopt);
 	}
 	mutex_unlock(&iopt->lock);
 	if (found)

@@ -30,6 +30,7 @@
 #include <linux/string.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /**
  * ioasidfd_kctx_create() - a context owned by the kernel, without an fd
@@ -289,6 +290,8 @@ struct ioasidfd_kgroup *ioasidfd_kgroup_attach(struct ioasidfd_ioas *ioas,
 	w.nr = 0;
 	w.devs = kcalloc(w.max, sizeof(*w.devs), GFP_KERNEL);
 	kg = kzalloc(struct_size(kg, idevs, w.max), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(w.devs, kfree);
+	ioasidfd_inject_alloc(kg, kfree);
 	if (!w.devs || !kg) {
 		rc = -ENOMEM;
 		goto out;

@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 #include "shadow.h"
 
 atomic_long_t ioasidfd_counters[IOASIDFD_CNT_NR];
@@ -50,6 +51,7 @@ int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 	u32 size;
 	int rc;
 
+	ioasidfd_inject_user(ubuf);
 	if (get_user(size, (const u32 __user *)ubuf))
 		return -EFAULT;
 	if (size < min_size)
@@ -57,6 +59,7 @@ int ioasidfd_copy_cmd(void *kbuf, size_t ksize, size_t min_size,
 	/* No command will ever be that big: don't scan gigabytes of zeroes. */
 	if (size > PAGE_SIZE)
 		return -E2BIG;
+	ioasidfd_inject_user(ubuf);
 	rc = copy_struct_from_user(kbuf, ksize, ubuf, size);
 	if (rc)
 		return rc;
@@ -75,6 +78,7 @@ int ioasidfd_ucmd_respond(struct ioasidfd_ucmd *ucmd)
 {
 	size_t n = min_t(size_t, ucmd->user_size, ucmd->cmd_size);
 
+	ioasidfd_inject_user(ucmd->ubuffer);
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, n))
 		return -EFAULT;
 	return 0;
@@ -83,10 +87,14 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_ucmd_respond, IOASIDFD);
 
 /*
  * Test hooks: registered by ioasidfd_test.ko only.  The rwsem keeps the
- * module's hooks in place while one runs (a hook may sleep).
+ * module's hooks in place while one that may sleep runs (fault_report);
+ * RCU does for should_fail, which the fault-injection points call from any
+ * context (see inject.h).
  */
 static DECLARE_RWSEM(ioasidfd_test_hooks_lock);
-static const struct ioasidfd_test_hooks *ioasidfd_test_hooks;
+const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
+/* ioasidfd_vfio.ko's calls have injection points too. */
+EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks, IOASIDFD);
 
 /**
  * ioasidfd_test_hooks_register() - install the test module's hooks
@@ -99,10 +107,10 @@ int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks)
 	int rc = 0;
 
 	down_write(&ioasidfd_test_hooks_lock);
-	if (ioasidfd_test_hooks)
+	if (rcu_access_pointer(ioasidfd_test_hooks))
 		rc = -EBUSY;
 	else
-		ioasidfd_test_hooks = hooks;
+		rcu_assign_pointer(ioasidfd_test_hooks, hooks);
 	up_write(&ioasidfd_test_hooks_lock);
 	return rc;
 }
@@ -115,20 +123,41 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks_register, IOASIDFD_TEST);
 void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks)
 {
 	down_write(&ioasidfd_test_hooks_lock);
-	if (!WARN_ON(ioasidfd_test_hooks != hooks))
-		ioasidfd_test_hooks = NULL;
+	if (!WARN_ON(rcu_access_pointer(ioasidfd_test_hooks) != hooks))
+		RCU_INIT_POINTER(ioasidfd_test_hooks, NULL);
 	up_write(&ioasidfd_test_hooks_lock);
+	/* should_fail callers are RCU readers. */
+	synchronize_rcu();
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks_unregister, IOASIDFD_TEST);
 
 /* Before an IOMMU fault report, under the device lock. */
 void ioasidfd_test_fault_report_hook(void)
 {
+	const struct ioasidfd_test_hooks *hooks;
+
 	down_read(&ioasidfd_test_hooks_lock);
-	if (ioasidfd_test_hooks && ioasidfd_test_hooks->fault_report)
-		ioasidfd_test_hooks->fault_report();
+	hooks = rcu_dereference_protected(ioasidfd_test_hooks,
+					  lockdep_is_held(&ioasidfd_test_hooks_lock));
+	if (hooks && hooks->fault_report)
+		hooks->fault_report();
 	up_read(&ioasidfd_test_hooks_lock);
 }
+
+/* The slow path of ioasidfd_inject(): hooks are registered. */
+noinline bool __ioasidfd_inject(enum ioasidfd_inject_site site)
+{
+	const struct ioasidfd_test_hooks *hooks;
+	bool fail = false;
+
+	rcu_read_lock();
+	hooks = rcu_dereference(ioasidfd_test_hooks);
+	if (hooks && hooks->should_fail)
+		fail = hooks->should_fail(site, _RET_IP_);
+	rcu_read_unlock();
+	return fail;
+}
+EXPORT_SYMBOL_NS_GPL(__ioasidfd_inject, IOASIDFD);
 
 /**
  * ioasidfd_dispatch() - run one ioctl of a command table

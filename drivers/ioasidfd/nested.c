@@ -55,6 +55,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 #include "pgfmt.h"
 #include "shadow.h"
 
@@ -319,6 +320,7 @@ ioasidfd_nested_vtd_ctx(struct ioasidfd_nested *n, u32 pasid)
 		return ctx;
 	ctx = kmemdup(&n->vtd, sizeof(n->vtd),
 		      GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
+	ioasidfd_inject_alloc(ctx, kfree);
 	if (!ctx)
 		return &n->vtd;
 	old = xa_cmpxchg(&n->ctxs, pasid, NULL, ctx, GFP_NOWAIT | __GFP_NOWARN);
@@ -364,6 +366,7 @@ static void ioasidfd_nested_tlb_add(struct ioasidfd_nested *n, u32 pasid,
 	struct ioasidfd_tlb_entry *e, *old;
 
 	e = kmalloc(sizeof(*e), GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
+	ioasidfd_inject_alloc(e, kfree);
 	if (!e)
 		return;
 	e->pasid = pasid;
@@ -576,6 +579,7 @@ ioasidfd_nested_cd(struct ioasidfd_nested *n, const struct ioasidfd_s2_walk *s2,
 	scratch->index = index;
 	cd = kmemdup(scratch, sizeof(*scratch),
 		     GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
+	ioasidfd_inject_alloc(cd, kfree);
 	if (!cd)
 		return scratch;
 	old = xa_cmpxchg(&n->ctxs, key, NULL, cd, GFP_NOWAIT | __GFP_NOWARN);
@@ -1117,6 +1121,7 @@ int ioasidfd_nested_bind(struct ioasidfd_ioas *ioas, struct ioasidfd_ioas *paren
 	if (ioas == parent)
 		return -EINVAL;
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(n, kfree);
 	if (!n)
 		return -ENOMEM;
 	spin_lock_init(&n->lock);
@@ -1217,6 +1222,7 @@ int ioasidfd_nested_bind_ioctl(struct ioasidfd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->data_len != len)
 		return -EINVAL;
+	ioasidfd_inject_user(cmd->data_uptr);
 	if (copy_from_user(&data, u64_to_user_ptr(cmd->data_uptr), len))
 		return -EFAULT;
 
@@ -1398,10 +1404,12 @@ int ioasidfd_nested_invalidate_ioctl(struct ioasidfd_ucmd *ucmd)
 	/* Everything is read first, so a bad pointer changes nothing. */
 	bytes = (size_t)cmd->entry_len * cmd->entry_num;
 	entries = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(entries, kvfree);
 	rc = -ENOMEM;
 	if (!entries)
 		goto out_put;
 	rc = -EFAULT;
+	ioasidfd_inject_user(cmd->entries_uptr);
 	if (copy_from_user(entries, u64_to_user_ptr(cmd->entries_uptr), bytes))
 		goto out_free;
 	rc = ioasidfd_nested_invalidate(ioas, entries, cmd->entry_len,

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 /* Pages pinned per pin_user_pages_fast() call. */
 #define IOASIDFD_PIN_BATCH	1024UL
@@ -56,10 +57,13 @@ int ioasidfd_pages_pin(struct ioasidfd_pages *p, unsigned long uva,
 	mmgrab(p->mm);
 
 	rc = account_locked_vm(p->mm, npages, true);
+	ioasidfd_inject_undo(IOASIDFD_INJ_MEMLOCK, !rc,
+			     account_locked_vm(p->mm, npages, false); rc = -ENOMEM);
 	if (rc)
 		goto err_mm;
 	p->pages = kvmalloc_array(npages, sizeof(*p->pages),
 				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ioasidfd_inject_alloc(p->pages, kvfree);
 	if (!p->pages) {
 		rc = -ENOMEM;
 		goto err_uncharge;
@@ -70,6 +74,8 @@ int ioasidfd_pages_pin(struct ioasidfd_pages *p, unsigned long uva,
 
 		rc = pin_user_pages_fast(uva + (done << PAGE_SHIFT), n, gup,
 					 p->pages + done);
+		ioasidfd_inject_undo(IOASIDFD_INJ_PIN, rc > 0,
+				     unpin_user_pages(p->pages + done, rc); rc = -ENOMEM);
 		if (rc <= 0) {
 			rc = rc ?: -EFAULT;
 			goto err_unpin;

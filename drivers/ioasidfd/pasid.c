@@ -50,6 +50,7 @@
 #include <linux/workqueue.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 static DEFINE_XARRAY_FLAGS(ioasidfd_pasids, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 #define IOASIDFD_PASID_RESERVED	xa_mk_value(1)
@@ -75,7 +76,10 @@ static DECLARE_IOASID_SET(ioasidfd_pasid_set);
 
 static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	return ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
+	bool ok = ioasid_alloc(&ioasidfd_pasid_set, pasid, pasid, NULL) == pasid;
+
+	ioasidfd_inject_undo(IOASIDFD_INJ_PASID, ok, ioasid_free(pasid); ok = false);
+	return ok;
 }
 
 static void ioasidfd_pasid_unclaim(u32 pasid)
@@ -95,7 +99,7 @@ bool ioasidfd_pasid_system(void)
 #else
 static bool ioasidfd_pasid_claim(u32 pasid)
 {
-	return true;
+	return !ioasidfd_inject(IOASIDFD_INJ_PASID);
 }
 
 static void ioasidfd_pasid_unclaim(u32 pasid)
@@ -185,30 +189,53 @@ static void ioasidfd_pasid_pool_work_fn(struct work_struct *work)
  * ioasidfd_pasid_alloc() - claim a PASID
  * @min: lowest acceptable PASID
  * @max: highest acceptable PASID
+ * @out: returns the PASID
  *
  * The PASID is reserved: lookups find nothing there until
  * ioasidfd_pasid_publish().
  *
- * Return: a PASID in [@min, @max] now held by the module, or 0.
+ * Return: 0 with a PASID in [@min, @max] now held by the module, -ENOSPC if
+ * every PASID of the range is taken, -ENOMEM.
  */
-u32 ioasidfd_pasid_alloc(u32 min, u32 max)
+int ioasidfd_pasid_alloc(u32 min, u32 max, u32 *out)
 {
 	bool purged = false;
 	u32 pasid;
+	int rc;
 
 	pasid = ioasidfd_pasid_from_pool(min, max);
-	if (pasid)
-		return pasid;
+	if (pasid) {
+		*out = pasid;
+		return 0;
+	}
 	for (;;) {
-		if (xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
-			     XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT)) {
+		rc = xa_alloc(&ioasidfd_pasids, &pasid, IOASIDFD_PASID_RESERVED,
+			      XA_LIMIT(min, max), GFP_KERNEL_ACCOUNT);
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc,
+				     xa_erase(&ioasidfd_pasids, pasid); rc = -ENOMEM);
+		if (rc == -EBUSY) {
+			/* The range is full, or only foreign PASIDs are free. */
 			if (purged || !ioasidfd_pasid_purge(min, max))
-				return 0;
+				return -ENOSPC;
 			purged = true;
 			continue;
 		}
-		if (ioasidfd_pasid_claim(pasid))
-			return pasid;
+		if (rc)
+			return rc;
+		if (ioasidfd_pasid_claim(pasid)) {
+			*out = pasid;
+			return 0;
+		}
+		/*
+		 * The kernel's allocator refuses a PASID someone else holds, and
+		 * any PASID when it has no memory: only the first is foreign.
+		 * (Should the holder free it between the two calls, this call
+		 * fails for nothing; the next one gets the PASID.)
+		 */
+		if (!ioasidfd_pasid_taken(pasid)) {
+			xa_erase(&ioasidfd_pasids, pasid);
+			return -ENOMEM;
+		}
 		/* Replaces an existing entry: cannot fail. */
 		xa_store(&ioasidfd_pasids, pasid, IOASIDFD_PASID_FOREIGN, 0);
 	}
@@ -302,6 +329,7 @@ struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
 		goto out;
 	}
 	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(user, kfree);
 	if (!user) {
 		user = ERR_PTR(-ENOMEM);
 		goto out;
@@ -309,6 +337,7 @@ struct ioasidfd_user *ioasidfd_user_get(kuid_t uid)
 	user->uid = uid;
 	refcount_set(&user->refs, 1);
 	rc = xa_err(xa_store(&ioasidfd_users, key, user, GFP_KERNEL_ACCOUNT));
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, xa_erase(&ioasidfd_users, key); rc = -ENOMEM);
 	if (rc) {
 		kfree(user);
 		user = ERR_PTR(rc);

@@ -57,6 +57,7 @@
 #include <linux/slab.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 #include "pgfmt.h"
 #include "shadow.h"
 
@@ -172,6 +173,7 @@ struct ioasidfd_shadow *ioasidfd_shadow_alloc(void)
 	struct ioasidfd_shadow *sh;
 
 	sh = kzalloc(sizeof(*sh), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(sh, kfree);
 	if (!sh)
 		return NULL;
 	sh->runs = RB_ROOT_CACHED;
@@ -188,6 +190,7 @@ ioasidfd_shadow_run_alloc(struct ioasidfd_shadow *sh, gfp_t gfp)
 	struct ioasidfd_shadow_run *run;
 
 	run = kzalloc(sizeof(*run), gfp | __GFP_ACCOUNT | __GFP_NOWARN);
+	ioasidfd_inject_alloc(run, kfree);
 	if (run)
 		sh->stats.bytes += sizeof(*run);
 	return run;
@@ -577,6 +580,7 @@ static int ioasidfd_shadow_table_fn(void *arg, u64 gpa, u64 span, u64 span_last,
 		return 0;
 	}
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ioasidfd_inject_alloc(t, kfree);
 	if (!t) {
 		b->err = -ENOMEM;
 		return b->err;
@@ -758,6 +762,8 @@ static void ioasidfd_shadow_diff_add(struct ioasidfd_iopt *parent,
 
 		k = krealloc_array(d->kept, alloc, sizeof(*k),
 				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		/* krealloc() freed the old array: the new one stays, unused. */
+		ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, k, d->kept = k; k = NULL);
 		if (!k)
 			return;		/* zapped and mapped again instead */
 		d->kept = k;

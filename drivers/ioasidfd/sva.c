@@ -54,6 +54,7 @@
 #include <linux/sizes.h>
 
 #include "ioasidfd_private.h"
+#include "inject.h"
 
 const struct ioasidfd_source_ops ioasidfd_sva_source;
 
@@ -194,6 +195,8 @@ static int ioasidfd_sva_notify(struct ioasidfd_sva *sva)
 		return -ESRCH;
 	rc = mmu_interval_notifier_insert(&sva->notifier, sva->mm, 0,
 					  TASK_SIZE, &ioasidfd_sva_mni_ops);
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc,
+			     mmu_interval_notifier_remove(&sva->notifier); rc = -ENOMEM);
 	mmput(sva->mm);
 	if (!rc)
 		sva->notified = true;
@@ -278,6 +281,8 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 		rc = get_user_pages_remote(mm, acc->iova & PAGE_MASK, 1,
 					   write ? FOLL_WRITE : 0, &page, NULL,
 					   &locked);
+		ioasidfd_inject_undo(IOASIDFD_INJ_PIN, locked && rc == 1,
+				     put_page(page); page = NULL; rc = -ENOMEM);
 		if (locked)
 			break;
 		/* The fault dropped the lock: the page may be stale, again */
@@ -302,11 +307,14 @@ static bool ioasidfd_sva_access(struct ioasidfd_iopt *iopt,
 			done = true;
 		}
 		up_read(&iopt->xlate);
-	} else if (locked) {
+	} else if (locked && rc == -EFAULT) {
 		vma = vma_lookup(mm, acc->iova);
 		/* Mapped there, but not with that right */
 		if (vma)
 			acc->fault.reason = IOASID_FAULT_REASON_PERMISSION;
+	} else if (locked) {
+		/* The process's mapping allows it: the kernel could not (memory) */
+		acc->fault.reason = IOASID_FAULT_REASON_OTHER;
 	}
 	if (locked)
 		mmap_read_unlock(mm);
@@ -392,10 +400,14 @@ static int ioasidfd_sva_record(struct ioasidfd_sva *sva, unsigned long first,
 				     xa_mk_value((pfn + i) << IOASIDFD_SVA_SHIFT |
 						 (w ? IOASIDFD_SVA_W : 0)),
 				     GFP_ATOMIC | __GFP_ACCOUNT));
+	/* (A failure here is the last store's: the unwind below erases all.) */
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc, rc = -ENOMEM);
 	/* A whole block in one map: the IOMMU may hold it as one page */
 	if (!rc && n == per)
 		rc = xa_err(xa_store(&sva->huge, first / per, xa_mk_value(1),
 				     GFP_ATOMIC | __GFP_ACCOUNT));
+	ioasidfd_inject_undo(IOASIDFD_INJ_ALLOC, !rc && n == per,
+			     xa_erase(&sva->huge, first / per); rc = -ENOMEM);
 	if (rc)
 		while (i--)
 			xa_erase(&sva->mirror, first + i);
@@ -554,6 +566,7 @@ int ioasidfd_sva_prefault(struct ioasidfd_ioas *ioas, u64 va, u64 length,
 	if (rc)
 		goto out_mm;
 	pfns = kvmalloc_array(IOASIDFD_SVA_BATCH, sizeof(*pfns), GFP_KERNEL);
+	ioasidfd_inject_alloc(pfns, kvfree);
 	rc = -ENOMEM;
 	if (!pfns)
 		goto out_mm;
@@ -580,6 +593,7 @@ again:
 			got = get_user_pages_remote(sva->mm, range.start, n,
 						    write ? FOLL_WRITE : 0, NULL,
 						    NULL, &locked);
+			ioasidfd_inject_undo(IOASIDFD_INJ_PIN, got > 0, got = -ENOMEM);
 			if (locked)
 				mmap_read_unlock(sva->mm);
 			rc = got == n ? 0 : got < 0 ? got : -EFAULT;
@@ -665,6 +679,7 @@ int ioasidfd_sva_bind(struct ioasidfd_ioas *ioas, struct mm_struct *mm)
 		return -ESRCH;
 	mmput(mm);
 	sva = kzalloc(sizeof(*sva), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(sva, kfree);
 	if (!sva)
 		return -ENOMEM;
 	sva->iopt = iopt;

@@ -16,6 +16,21 @@
  *                          delivers by that many milliseconds (at most
  *                          1000), so that a test can race DISALLOW against a
  *                          report in flight deterministically
+ *   fail_nth               fault injection, per task, like the kernel's
+ *                          /proc/self/task/<tid>/fail-nth but at the core's
+ *                          own injection points (drivers/ioasidfd/inject.h),
+ *                          so it works on kernels without fault injection.
+ *                          A task writes "N [SITES]" to arm itself: the Nth
+ *                          point it reaches from then on, counting only the
+ *                          kinds in the hex bitmap SITES (1 << IOASIDFD_INJ_*,
+ *                          default all), fails, once.  "0" disarms.  Reading
+ *                          gives "SEEN FIRED KIND": the points the task
+ *                          reached since it armed itself, 1 if the Nth
+ *                          failed (else 0), and that point's kind (alloc,
+ *                          pin, memlock, pasid, iommu, user, file; "-" if
+ *                          none), followed by the point's place in the
+ *                          code when one failed.  Nothing fails in a task
+ *                          that did not arm itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,6 +43,8 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -48,8 +65,179 @@ static void ioasidfd_test_fault_report(void)
 		msleep(delay);
 }
 
+/**
+ * struct ioasidfd_test_armed - a task armed through fail_nth
+ * @pid: the task; a reference is held, so the number is not reused
+ * @nth: which point fails
+ * @sites: bitmap of (1 << IOASIDFD_INJ_*) that count
+ * @seen: points of @sites reached since arming
+ * @fired: the site that failed, or -1
+ * @fired_ip: where that point is
+ * @rcu: freed after a grace period: the points read it under RCU
+ *
+ * @seen and @fired change only in the task itself.
+ */
+struct ioasidfd_test_armed {
+	struct pid *pid;
+	unsigned int nth;
+	u32 sites;
+	unsigned int seen;
+	int fired;
+	unsigned long fired_ip;
+	struct rcu_head rcu;
+};
+
+static const char *const ioasidfd_test_site_names[IOASIDFD_INJ_NR] = {
+	[IOASIDFD_INJ_ALLOC] = "alloc",
+	[IOASIDFD_INJ_PIN] = "pin",
+	[IOASIDFD_INJ_MEMLOCK] = "memlock",
+	[IOASIDFD_INJ_PASID] = "pasid",
+	[IOASIDFD_INJ_IOMMU] = "iommu",
+	[IOASIDFD_INJ_USER] = "user",
+	[IOASIDFD_INJ_FILE] = "file",
+};
+
+/* pid number (of the init namespace) -> struct ioasidfd_test_armed */
+static DEFINE_XARRAY(ioasidfd_test_armed);
+static DEFINE_MUTEX(ioasidfd_test_armed_lock);	/* serialises the writers */
+
+static void ioasidfd_test_armed_free(struct ioasidfd_test_armed *a)
+{
+	if (!a)
+		return;
+	put_pid(a->pid);
+	kfree_rcu(a, rcu);
+}
+
+/* The calling task's entry, or NULL; under rcu_read_lock() or the mutex. */
+static struct ioasidfd_test_armed *ioasidfd_test_armed_self(void)
+{
+	struct ioasidfd_test_armed *a;
+
+	a = xa_load(&ioasidfd_test_armed, task_pid_nr(current));
+	return a && a->pid == task_pid(current) ? a : NULL;
+}
+
+/* The core's should_fail hook: any context, under rcu_read_lock(). */
+static bool ioasidfd_test_should_fail(enum ioasidfd_inject_site site,
+				      unsigned long ip)
+{
+	struct ioasidfd_test_armed *a;
+	unsigned int seen;
+
+	if (!in_task() || xa_empty(&ioasidfd_test_armed))
+		return false;
+	a = ioasidfd_test_armed_self();
+	if (!a || !(a->sites & BIT(site)))
+		return false;
+	seen = a->seen + 1;
+	WRITE_ONCE(a->seen, seen);
+	if (seen != a->nth || a->fired >= 0)
+		return false;
+	a->fired_ip = ip;
+	WRITE_ONCE(a->fired, site);
+	return true;
+}
+
+/* The test module's own points (IOASID_TEST_DMA, device creation). */
+static bool ioasidfd_test_inject(enum ioasidfd_inject_site site)
+{
+	bool fail;
+
+	rcu_read_lock();
+	fail = ioasidfd_test_should_fail(site, _RET_IP_);
+	rcu_read_unlock();
+	return fail;
+}
+
+static ssize_t ioasidfd_test_fail_nth_read(struct file *file, char __user *ubuf,
+					   size_t count, loff_t *ppos)
+{
+	struct ioasidfd_test_armed *a;
+	char buf[160];
+	int len;
+
+	rcu_read_lock();
+	a = ioasidfd_test_armed_self();
+	if (a && a->fired >= 0)
+		len = scnprintf(buf, sizeof(buf), "%u 1 %s %pS\n", a->seen,
+				ioasidfd_test_site_names[a->fired],
+				(void *)a->fired_ip);
+	else
+		len = scnprintf(buf, sizeof(buf), "%u 0 -\n", a ? a->seen : 0);
+	rcu_read_unlock();
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+/* Drops the entries of tasks that are gone; the mutex is held. */
+static void ioasidfd_test_armed_reap(void)
+{
+	struct ioasidfd_test_armed *a;
+	unsigned long index;
+
+	xa_for_each(&ioasidfd_test_armed, index, a) {
+		if (pid_has_task(a->pid, PIDTYPE_PID))
+			continue;
+		xa_erase(&ioasidfd_test_armed, index);
+		ioasidfd_test_armed_free(a);
+	}
+}
+
+static ssize_t ioasidfd_test_fail_nth_write(struct file *file,
+					    const char __user *ubuf,
+					    size_t count, loff_t *ppos)
+{
+	struct ioasidfd_test_armed *a = NULL, *old;
+	unsigned int nth;
+	u32 sites = GENMASK(IOASIDFD_INJ_NR - 1, 0);
+	char buf[48];
+	int n, rc;
+
+	if (*ppos || count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	n = sscanf(buf, "%u %x", &nth, &sites);
+	if (n < 1 || !sites || sites & ~GENMASK(IOASIDFD_INJ_NR - 1, 0))
+		return -EINVAL;
+	if (nth) {
+		a = kzalloc(sizeof(*a), GFP_KERNEL);
+		if (!a)
+			return -ENOMEM;
+		a->pid = get_task_pid(current, PIDTYPE_PID);
+		a->nth = nth;
+		a->sites = sites;
+		a->fired = -1;
+	}
+	mutex_lock(&ioasidfd_test_armed_lock);
+	ioasidfd_test_armed_reap();
+	if (a)
+		old = xa_store(&ioasidfd_test_armed, task_pid_nr(current), a,
+			       GFP_KERNEL);
+	else
+		old = xa_erase(&ioasidfd_test_armed, task_pid_nr(current));
+	rc = xa_err(old);
+	mutex_unlock(&ioasidfd_test_armed_lock);
+	if (rc) {
+		ioasidfd_test_armed_free(a);
+		return rc;
+	}
+	ioasidfd_test_armed_free(old);
+	*ppos = count;
+	return count;
+}
+
+static const struct file_operations ioasidfd_test_fail_nth_fops = {
+	.owner = THIS_MODULE,
+	.read = ioasidfd_test_fail_nth_read,
+	.write = ioasidfd_test_fail_nth_write,
+	.llseek = no_llseek,
+};
+
 static const struct ioasidfd_test_hooks ioasidfd_test_hooks = {
 	.fault_report = ioasidfd_test_fault_report,
+	.should_fail = ioasidfd_test_should_fail,
 };
 
 static int ioasidfd_test_dma(struct ioasidfd_ucmd *ucmd)
@@ -78,10 +266,15 @@ static int ioasidfd_test_dma(struct ioasidfd_ucmd *ucmd)
 		return -EOVERFLOW;
 
 	buf = kvzalloc(c->length, GFP_KERNEL_ACCOUNT);
+	if (buf && ioasidfd_test_inject(IOASIDFD_INJ_ALLOC)) {
+		kvfree(buf);
+		buf = NULL;
+	}
 	if (!buf)
 		return -ENOMEM;
 	if (c->flags & IOASID_TEST_DMA_WRITE &&
-	    copy_from_user(buf, u64_to_user_ptr(c->buf_uptr), c->length)) {
+	    (ioasidfd_test_inject(IOASIDFD_INJ_USER) ||
+	     copy_from_user(buf, u64_to_user_ptr(c->buf_uptr), c->length))) {
 		rc = -EFAULT;
 		goto out;
 	}
@@ -136,7 +329,8 @@ static int ioasidfd_test_dma(struct ioasidfd_ucmd *ucmd)
 	c->out_fault_reason = dma.status == IOASIDFD_SW_DMA_FAULT ?
 			       dma.fault_reason : 0;
 	if (!(c->flags & IOASID_TEST_DMA_WRITE) &&
-	    copy_to_user(u64_to_user_ptr(c->buf_uptr), buf, off)) {
+	    (ioasidfd_test_inject(IOASIDFD_INJ_USER) ||
+	     copy_to_user(u64_to_user_ptr(c->buf_uptr), buf, off))) {
 		rc = -EFAULT;
 		goto out;
 	}
@@ -196,12 +390,14 @@ static int ioasidfd_test_create(struct ioasidfd_ucmd *ucmd)
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
+	fd = ioasidfd_test_inject(IOASIDFD_INJ_FILE) ? -EMFILE :
+	     get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ioasidfd_device_destroy(idev);
 		return fd;
 	}
-	file = anon_inode_getfile("[ioasid-swdev]", &ioasidfd_test_dev_fops,
+	file = ioasidfd_test_inject(IOASIDFD_INJ_FILE) ? ERR_PTR(-ENOMEM) :
+	       anon_inode_getfile("[ioasid-swdev]", &ioasidfd_test_dev_fops,
 				  idev, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
@@ -237,6 +433,10 @@ static int ioasidfd_test_walk(struct ioasidfd_ucmd *ucmd)
 	if (cmd->va + cmd->length - 1 < cmd->va)
 		return -EOVERFLOW;
 	recs = kvcalloc(cmd->max_recs, sizeof(*recs), GFP_KERNEL);
+	if (recs && ioasidfd_test_inject(IOASIDFD_INJ_ALLOC)) {
+		kvfree(recs);
+		recs = NULL;
+	}
 	if (!recs)
 		return -ENOMEM;
 	rc = ioasidfd_test_walk_mm(current->mm, cmd->va, cmd->length, recs,
@@ -249,7 +449,8 @@ static int ioasidfd_test_walk(struct ioasidfd_ucmd *ucmd)
 			.perm = recs[i].perm,
 			.level = recs[i].level,
 		};
-		if (copy_to_user(u64_to_user_ptr(cmd->recs_uptr) +
+		if (ioasidfd_test_inject(IOASIDFD_INJ_USER) ||
+		    copy_to_user(u64_to_user_ptr(cmd->recs_uptr) +
 				 i * sizeof(out), &out, sizeof(out)))
 			rc = -EFAULT;
 	}
@@ -309,14 +510,23 @@ static int __init ioasidfd_test_init(void)
 	ioasidfd_test_debugfs = debugfs_create_dir("ioasidfd_test", NULL);
 	debugfs_create_u32("fault_report_delay_ms", 0600, ioasidfd_test_debugfs,
 			   &ioasidfd_test_report_delay_ms);
+	debugfs_create_file("fail_nth", 0600, ioasidfd_test_debugfs, NULL,
+			    &ioasidfd_test_fail_nth_fops);
 	return 0;
 }
 
 static void __exit ioasidfd_test_exit(void)
 {
+	struct ioasidfd_test_armed *a;
+	unsigned long index;
+
 	debugfs_remove_recursive(ioasidfd_test_debugfs);
 	misc_deregister(&ioasidfd_test_misc);
 	ioasidfd_test_hooks_unregister(&ioasidfd_test_hooks);
+	/* No point calls the hook any more, and no one can write fail_nth. */
+	xa_for_each(&ioasidfd_test_armed, index, a)
+		ioasidfd_test_armed_free(a);
+	xa_destroy(&ioasidfd_test_armed);
 }
 
 module_init(ioasidfd_test_init);

@@ -67,6 +67,7 @@
 #include <linux/vfio.h>
 
 #include "ioasidfd_vfio.h"
+#include "../ioasidfd/inject.h"
 #include "vfio_internal.h"
 
 static bool type1_compat;
@@ -161,6 +162,7 @@ static void *ioasidfd_compat_open(unsigned long arg)
 	if (arg != VFIO_TYPE1_IOMMU && arg != VFIO_TYPE1v2_IOMMU)
 		return ERR_PTR(-EINVAL);
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(c, kfree);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&c->lock);
@@ -244,6 +246,7 @@ static int ioasidfd_compat_get_info(struct ioasidfd_compat *c,
 	void *caps;
 	int nr, i, rc = 0;
 
+	ioasidfd_inject_user(uarg);
 	if (copy_from_user(&info, uarg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
@@ -267,6 +270,7 @@ static int ioasidfd_compat_get_info(struct ioasidfd_compat *c,
 		iovas_size = ALIGN(struct_size(iovas, iova_ranges, nr), 8);
 	caps_size = iovas_size + sizeof(*avail);
 	caps = kzalloc(caps_size, GFP_KERNEL);
+	ioasidfd_inject_alloc(caps, kfree);
 	if (!caps) {
 		mutex_unlock(&c->lock);
 		kfree(ranges);
@@ -295,11 +299,13 @@ static int ioasidfd_compat_get_info(struct ioasidfd_compat *c,
 		/* Tell the user how much room the chain needs. */
 		info.argsz = sizeof(info) + caps_size;
 	} else {
+		ioasidfd_inject_user(uarg);
 		if (copy_to_user(uarg + sizeof(info), caps, caps_size))
 			rc = -EFAULT;
 		info.cap_offset = sizeof(info);
 	}
 	kfree(caps);
+	ioasidfd_inject_user(uarg);
 	if (!rc && copy_to_user(uarg, &info, minsz))
 		rc = -EFAULT;
 	return rc;
@@ -329,6 +335,7 @@ static int ioasidfd_compat_map_dma(struct ioasidfd_compat *c, void __user *uarg)
 	u64 pgmask;
 	int rc;
 
+	ioasidfd_inject_user(uarg);
 	if (copy_from_user(&map, uarg, minsz))
 		return -EFAULT;
 	if (map.argsz < minsz || map.flags & ~mask)
@@ -377,6 +384,7 @@ static int ioasidfd_compat_map_dma(struct ioasidfd_compat *c, void __user *uarg)
 
 	rc = -ENOMEM;
 	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(dma, kfree);
 	if (!dma)
 		goto out_unlock;
 	dma->start = map.iova;
@@ -425,6 +433,7 @@ static int ioasidfd_compat_unmap_dma(struct ioasidfd_compat *c,
 	u64 start, last, pgmask, unmapped = 0;
 	int rc;
 
+	ioasidfd_inject_user(uarg);
 	if (copy_from_user(&unmap, uarg, minsz))
 		return -EFAULT;
 	if (unmap.argsz < minsz || unmap.flags & ~mask)
@@ -486,6 +495,7 @@ static int ioasidfd_compat_unmap_dma(struct ioasidfd_compat *c,
 	}
 
 	/* Answer first, so that a failed call changes nothing. */
+	ioasidfd_inject_user(uunmap);
 	if (put_user(unmapped, &uunmap->size)) {
 		rc = -EFAULT;
 		goto out_unlock;
@@ -597,6 +607,7 @@ static int ioasidfd_compat_attach_group(void *iommu_data,
 	if (rc)
 		return rc;
 	cg = kzalloc(sizeof(*cg), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(cg, kfree);
 	if (!cg)
 		return -ENOMEM;
 	cg->group = group;

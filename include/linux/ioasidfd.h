@@ -187,16 +187,36 @@ struct ioasidfd_sw_dma {
 struct ioasidfd_device *ioasidfd_sw_device_create(u32 pasid_bits);
 int ioasidfd_sw_dma_rw(struct ioasidfd_device *idev, struct ioasidfd_sw_dma *dma);
 
+/*
+ * Kinds of the core's fault-injection points (drivers/ioasidfd/inject.h):
+ * each point is one call that can fail, and says what kind of call it is.
+ */
+enum ioasidfd_inject_site {
+	IOASIDFD_INJ_ALLOC,	/* a memory allocation (kmalloc, xa_*, ...) */
+	IOASIDFD_INJ_PIN,	/* pin_user_pages_fast() */
+	IOASIDFD_INJ_MEMLOCK,	/* account_locked_vm() */
+	IOASIDFD_INJ_PASID,	/* claiming a PASID from the kernel's allocator */
+	IOASIDFD_INJ_IOMMU,	/* iommu_domain_alloc(), _attach_group(), _map_sg() */
+	IOASIDFD_INJ_USER,	/* copy_from_user(), copy_to_user() */
+	IOASIDFD_INJ_FILE,	/* a new fd or file */
+	IOASIDFD_INJ_NR,
+};
+
 /**
  * struct ioasidfd_test_hooks - what the test module may change in the core
  * @fault_report: called before each IOMMU fault report, under the device
  *                lock, so a test can stretch a report in flight (may sleep)
+ * @should_fail: called at each fault-injection point of the core, with the
+ *               point's kind and address (for reports); true makes that
+ *               call fail.  Any context, under rcu_read_lock(): must not
+ *               sleep
  *
  * Test-only (ioasidfd_test.ko): the core calls the hooks when registered and
  * does nothing otherwise.  Namespace IOASIDFD_TEST.
  */
 struct ioasidfd_test_hooks {
 	void (*fault_report)(void);
+	bool (*should_fail)(enum ioasidfd_inject_site site, unsigned long ip);
 };
 
 /**

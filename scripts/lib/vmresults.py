@@ -14,7 +14,8 @@
       timeout, 125 if the guest reported none).
   vmresults.py kernel-log DIR ARCH
       Write DIR/kernel.log (the guest's dmesg dump, or else its console) and
-      print the problem reports found in it; exit 1 if there are any.
+      print the problem reports found in it and the leaks of kmemleak's
+      report (debug kernel); exit 1 if there are any.
   vmresults.py scan FILE...
       Scan kernel logs for BUG/WARNING/Oops/lockdep/... reports; exit 1 if
       any is found.
@@ -125,6 +126,41 @@ def scan_kernel_log(lines):
                 cur["headline"] = False
             context = STACK_LINES
     return incidents
+
+
+# kmemleak's report: one block per object, from its "unreferenced object"
+# line to the end of its backtrace.
+LEAK_START = re.compile(r"^unreferenced object 0x[0-9a-f]+ \(size (\d+)\):")
+LEAK_COMM = re.compile(r'comm "([^"]*)", pid (\d+)')
+KMEMLEAK_LINE = re.compile(r"kmemleak: .*new suspected memory leak")
+
+
+def parse_kmemleak(lines):
+    """The leaks of a kmemleak report: a list of lists of lines."""
+    leaks = []
+    for line in lines:
+        line = line.rstrip()
+        if LEAK_START.match(line):
+            leaks.append([line])
+        elif leaks and line.strip():
+            leaks[-1].append(line)
+    return leaks
+
+
+def format_leak(leak, arch=None):
+    m = LEAK_COMM.search(" ".join(leak[:3]))
+    who = " by %s (pid %s)" % (m.group(1), m.group(2)) if m else ""
+    head = "kmemleak%s: memory leaked%s" % (" (%s)" % arch if arch else "", who)
+    return [head] + ["    " + ln.strip() for ln in leak]
+
+
+def drop_kmemleak_lines(incidents):
+    """With kmemleak's own report at hand, its log lines ("N new suspected
+    memory leaks") are not reports of their own: the scan after boot finds
+    what is then forgotten, and the last one's leaks are counted one by one
+    from the report."""
+    return [inc for inc in incidents
+            if not all(KMEMLEAK_LINE.search(ln) for ln in inc["lines"])]
 
 
 def format_incident(inc, arch=None):
@@ -278,12 +314,19 @@ def parse_data(lines):
 
 def parse_ctl(lines):
     ctl = {"modules": [], "edu": [], "nic": [], "info": [], "notes": [], "dmesg": None,
-           "done": False, "booted": None, "exit": None, "lockdep": None}
+           "done": False, "booted": None, "exit": None, "lockdep": None,
+           "kmemleak": None, "gcda": {}}
     dmesg = None
+    leaks = None
+    gcda = None
     for text, mark in split_markers(lines):
         if mark is None:
             if dmesg is not None:
                 dmesg.append(text)
+            elif leaks is not None:
+                leaks.append(text)
+            elif gcda is not None:
+                gcda.append(text)
             continue
         word, _, rest = mark.partition(" ")
         if word == "DMESG-BEGIN":
@@ -291,6 +334,17 @@ def parse_ctl(lines):
         elif word == "DMESG-END":
             ctl["dmesg"] = dmesg
             dmesg = None
+        elif word == "KMEMLEAK-BEGIN":
+            leaks = []
+        elif word == "KMEMLEAK-END":
+            ctl["kmemleak"] = leaks
+            leaks = None
+        elif word == "GCDA":
+            gcda = []
+            gcda_path = rest.strip()
+        elif word == "GCDA-END" and gcda is not None:
+            ctl["gcda"][gcda_path] = "".join(gcda)
+            gcda = None
         elif word == "MODULE":
             kind, name, status = (rest.split(None, 2) + ["", "", ""])[:3]
             ctl["modules"].append((kind, name, status))
@@ -384,6 +438,9 @@ def cmd_collect(argv):
                 bed.append("NIC %s has no IOMMU group" % dev)
             if drv != "none":
                 bed.append("NIC %s is bound to %s at boot" % (dev, drv))
+        if (any(i.startswith("kmemleak ") for i in ctl["info"]) and
+                ctl["done"] and ctl["kmemleak"] is None):
+            bed.append("kmemleak was armed but its report did not arrive")
         if ctl["lockdep"] not in (None, "1"):
             bed.append("lockdep was off at the end of the run (debug_locks=%s):"
                        " it stopped checking after its first report or a"
@@ -407,12 +464,19 @@ def cmd_collect(argv):
     for n in ctl["notes"]:
         out.append("NOTE " + n)
 
+    write_gcda(d, ctl)
     klog = kernel_log(d, ctl)
     incidents = scan_kernel_log(klog)
-    failed += len(incidents)
+    leaks = []
+    if ctl["kmemleak"] is not None:
+        incidents = drop_kmemleak_lines(incidents)
+        leaks = parse_kmemleak(ctl["kmemleak"])
+    failed += len(incidents) + len(leaks)
     issues = []
     for inc in incidents:
         issues += format_incident(inc, a.arch)
+    for leak in leaks:
+        issues += format_leak(leak, a.arch)
     with open(os.path.join(d, "kernel-issues.txt"), "w") as f:
         f.write("\n".join(issues) + ("\n" if issues else ""))
     for ln in issues:
@@ -491,6 +555,20 @@ def cmd_run_status(argv):
     return 0
 
 
+def write_gcda(d, ctl):
+    """The gcov data of a coverage build, into DIR/gcov/<its path>."""
+    import base64
+    for path, text in ctl["gcda"].items():
+        out = os.path.join(d, "gcov", path.lstrip("/"))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        try:
+            data = base64.b64decode(text, validate=False)
+        except ValueError:
+            continue
+        with open(out, "wb") as f:
+            f.write(data)
+
+
 def kernel_log(d, ctl=None):
     """The guest's kernel log: its dmesg dump if it got that far, else the
     console.  Also written to DIR/kernel.log."""
@@ -505,9 +583,17 @@ def kernel_log(d, ctl=None):
 
 
 def cmd_kernel_log(argv):
+    ctl = parse_ctl(read_lines(os.path.join(argv[0], "ctl.log")))
+    incidents = scan_kernel_log(kernel_log(argv[0], ctl))
+    leaks = []
+    if ctl["kmemleak"] is not None:
+        incidents = drop_kmemleak_lines(incidents)
+        leaks = parse_kmemleak(ctl["kmemleak"])
     issues = []
-    for inc in scan_kernel_log(kernel_log(argv[0])):
+    for inc in incidents:
         issues += format_incident(inc, argv[1])
+    for leak in leaks:
+        issues += format_leak(leak, argv[1])
     if issues:
         print("\n".join(issues))
     return 1 if issues else 0

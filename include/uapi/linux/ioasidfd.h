@@ -744,7 +744,8 @@ struct ioasid_sva_prefault {
  *
  * The queue holds at most @depth records.  A fault arriving at a full queue
  * is not queued: the overflow count grows, and a recoverable fault is aborted
- * at once.  The faulting path never waits for room.
+ * at once.  The faulting path never waits for room.  A fault whose record
+ * cannot be allocated is lost the same way.
  *
  * Which faults reach a queue: the software executor reports every fault.  On
  * the kernel IOMMU API executor, Linux 6.1's SMMUv3 driver reports
@@ -883,7 +884,8 @@ struct ioasid_fault_respond {
  * @out_queued: records waiting to be read
  * @out_waiting: recoverable faults waiting for a response
  * @__reserved: 0
- * @out_overflow: faults lost because the queue was full
+ * @out_overflow: faults lost because the queue was full (or the kernel had
+ *                no memory for their record)
  * @out_total: faults delivered to the queue since it was allocated
  */
 struct ioasid_fault_queue_info {

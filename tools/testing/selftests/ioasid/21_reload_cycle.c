@@ -12,8 +12,12 @@
  * with its mapping), close the fd with the rest still live and mapped,
  * check the debugfs counters drop to 0, then do it again in a fresh fd to
  * see that the close gave every PASID back.
+ *
+ *   21_reload_cycle --hold KIND  keep an object of KIND alive (see hold())
+ *                                for 20_reload.sh's unload checks
  */
 #include "ioasid_utils.h"
+#include <linux/ioasidfd_test.h>
 
 #define fail(fmt, ...) do {						\
 	printf("# " fmt "\n", ##__VA_ARGS__);				\
@@ -105,11 +109,57 @@ close:
 	return 0;
 }
 
+/*
+ * --hold KIND: make something of KIND, say "ready" on stdout, and keep it
+ * until killed (or stdin reaches its end):
+ *   ioasid   a /dev/ioasid fd with a mapped IOASID
+ *   faultq   a fault queue, its /dev/ioasid fd closed
+ *   swdev    a software device attached to an IOASID whose fd is closed
+ *            (parked)
+ */
+static int hold(const char *kind)
+{
+	size_t pg = page_size();
+	unsigned char *buf = mmap_aligned(pg, pg);
+	struct ioasid_fault_queue_alloc q = { .size = sizeof(q) };
+	struct ioasid_test_device_create c = { .size = sizeof(c), .pasid_bits = 20 };
+	int fd = ioasid_open(), tfd;
+	__u32 pasid;
+	char b;
+
+	if (fd < 0 || !buf || _ioasid_alloc(fd, 0, 0, 0, &pasid) ||
+	    _ioasid_map_fixed(fd, pasid, buf, pg, SZ_1M))
+		fail("cannot set up: %s", strerror(errno));
+	if (!strcmp(kind, "faultq")) {
+		if (ioctl(fd, IOASID_FAULT_QUEUE_ALLOC, &q))
+			fail("FAULT_QUEUE_ALLOC: %s", strerror(errno));
+		close(fd);
+	} else if (!strcmp(kind, "swdev")) {
+		tfd = open("/dev/ioasid-test", O_RDWR | O_CLOEXEC);
+		if (tfd < 0 || ioctl(tfd, IOASID_TEST_DEVICE_CREATE, &c) ||
+		    _ioasid_device_allow(c.out_device_fd, fd, pasid,
+					 IOASID_DEVICE_PASID, 0))
+			fail("software device: %s", strerror(errno));
+		close(tfd);
+		close(fd);
+	} else if (strcmp(kind, "ioasid")) {
+		fail("--hold: unknown kind '%s'", kind);
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &b, 1) > 0)
+		;
+	pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int n = 32;
 	int rc;
 
+	if (argc == 3 && !strcmp(argv[1], "--hold"))
+		return hold(argv[2]) ? 1 : 0;
 	if (argc == 3 && !strcmp(argv[1], "--cycle")) {
 		n = strtoul(argv[2], NULL, 0);
 		if (n < 4 || n > 4096) {

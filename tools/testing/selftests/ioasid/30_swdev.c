@@ -9,6 +9,7 @@
  * on two devices, permissions page by page, and DESTROY during DMA.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -757,6 +758,205 @@ TEST_F(swdev, dma_errors)
 	d.timeout_ms = 10;
 	EXPECT_EQ(-EINVAL, sw_dma(self->dev, self->pasid, 0, IOVA, data,
 				  sizeof(data), &d));
+}
+
+/* ------------------------------------------------------------------------
+ * race_allow_dma_destroy, with MAP / UNMAP, RID and PASID attachments and
+ * the close of an fd (the /dev/ioasid fd, or the device's) in the race, a
+ * fresh fd, device and IOASID each round: DESTROY, ALLOW / DISALLOW, DMA,
+ * MAP / UNMAP and close, all at once.  Nothing may crash or warn, no call
+ * may give an errno outside the contract, a DMA that starts after DESTROY
+ * returned may move nothing, and once every fd is closed every object is
+ * gone.
+ */
+
+#define RACE_ROUNDS	200
+#define RACE_MS		6000
+
+struct race_fd {
+	int fd, dev;
+	uint32_t pasid;
+	uint8_t *buf;
+	bool close_dev;		/* the closer closes the device fd, else /dev/ioasid */
+	atomic_int stop;
+	atomic_int destroyed;	/* DESTROY has returned */
+	atomic_long dma_ok, dma_fault, dma_none, allowed, violations;
+	atomic_int bad_errno;	/* the first errno no call may give */
+	char bad_call[32];
+};
+
+static void racefd_bad(struct race_fd *r, const char *call, int rc)
+{
+	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&r->bad_errno, &zero, -rc))
+		snprintf(r->bad_call, sizeof(r->bad_call), "%s", call);
+}
+
+static bool racefd_errno_ok(int rc, const int *ok)
+{
+	for (; *ok; ok++)
+		if (rc == *ok)
+			return true;
+	return false;
+}
+
+static void *racefd_allow(void *arg)
+{
+	static const int allow_ok[] = { -EBUSY, -ENOENT, -EBADF, -EINVAL, 0 };
+	static const int disallow_ok[] = { -ENOENT, -EBADF, 0 };
+	struct race_fd *r = arg;
+	unsigned int i = 0;
+	int rc;
+
+	while (!atomic_load(&r->stop)) {
+		uint32_t flags = i++ % 2 ? IOASID_DEVICE_PASID : 0;
+
+		rc = sw_allow(r->dev, r->fd, r->pasid, flags, 0);
+		if (!rc)
+			atomic_fetch_add(&r->allowed, 1);
+		else if (!racefd_errno_ok(rc, allow_ok))
+			racefd_bad(r, "ALLOW", rc);
+		rc = sw_disallow(r->dev, r->pasid, flags);
+		if (rc && !racefd_errno_ok(rc, disallow_ok))
+			racefd_bad(r, "DISALLOW", rc);
+	}
+	return NULL;
+}
+
+static void *racefd_dma(void *arg)
+{
+	static const int ok[] = { -EBADF, 0 };
+	struct race_fd *r = arg;
+	char data[2 * SW_PAGE];
+	unsigned int i = 0;
+
+	memset(data, 0x6b, sizeof(data));
+	while (!atomic_load(&r->stop)) {
+		struct ioasid_test_dma d = {};
+		bool after = atomic_load(&r->destroyed);
+		int64_t pasid = i++ % 2 ? (int64_t)r->pasid : -1;
+		int rc;
+
+		rc = sw_dma(r->dev, pasid, IOASID_TEST_DMA_WRITE, IOVA, data,
+			    sizeof(data), &d);
+		if (rc) {
+			if (!racefd_errno_ok(rc, ok))
+				racefd_bad(r, "DMA", rc);
+			continue;
+		}
+		if (d.out_status == IOASID_TEST_DMA_OK)
+			atomic_fetch_add(&r->dma_ok, 1);
+		else if (d.out_status == IOASID_TEST_DMA_FAULT)
+			atomic_fetch_add(&r->dma_fault, 1);
+		else
+			atomic_fetch_add(&r->dma_none, 1);
+		/* Nothing reaches memory through an IOASID once it is destroyed. */
+		if (after && d.out_done)
+			atomic_fetch_add(&r->violations, 1);
+	}
+	return NULL;
+}
+
+static void *racefd_map(void *arg)
+{
+	static const int ok[] = { -ENOENT, -EBADF, -EEXIST, 0 };
+	struct race_fd *r = arg;
+	int rc;
+
+	while (!atomic_load(&r->stop)) {
+		rc = sw_map(r->fd, r->pasid, r->buf + SW_PAGE * NPAGES / 2,
+			    SW_PAGE * NPAGES / 2, IOVA + SW_PAGE * NPAGES,
+			    IOASID_MAP_READ | IOASID_MAP_WRITE);
+		if (rc && !racefd_errno_ok(rc, ok))
+			racefd_bad(r, "MAP", rc);
+		rc = sw_unmap(r->fd, r->pasid, IOVA + SW_PAGE * NPAGES,
+			      SW_PAGE * NPAGES / 2);
+		if (rc && !racefd_errno_ok(rc, ok))
+			racefd_bad(r, "UNMAP", rc);
+	}
+	return NULL;
+}
+
+static void racefd_rounds(struct __test_metadata *_metadata, bool close_dev)
+{
+	struct ioasid_counters base, now;
+	struct race_fd *r = calloc(1, sizeof(*r));
+	long t0 = now_ms();
+	unsigned int round;
+	char buf[512], first[512];
+	int kmsg, n;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, counters_available());
+	ASSERT_TRUE(counters_wait(NULL, &base, COUNTERS_SETTLE_MS));
+	kmsg = kmsg_watch_begin();
+	r->buf = map_pages(NPAGES);
+	ASSERT_NE(NULL, r->buf);
+	for (round = 0; round < RACE_ROUNDS && now_ms() - t0 < RACE_MS; round++) {
+		struct timespec ts = { 0, (long)(round % 7) * 300 * 1000 };
+		pthread_t th[3];
+		int i;
+
+		r->fd = open("/dev/ioasid", O_RDWR);
+		ASSERT_LE(0, r->fd);
+		r->dev = sw_dev_create(20);
+		ASSERT_LE(0, r->dev);
+		ASSERT_EQ(0, sw_alloc(r->fd, &r->pasid));
+		ASSERT_EQ(0, sw_map(r->fd, r->pasid, r->buf, SW_PAGE * NPAGES / 2,
+				    IOVA, IOASID_MAP_READ | IOASID_MAP_WRITE));
+		atomic_store(&r->stop, 0);
+		atomic_store(&r->destroyed, 0);
+		ASSERT_EQ(0, pthread_create(&th[0], NULL, racefd_allow, r));
+		ASSERT_EQ(0, pthread_create(&th[1], NULL, racefd_dma, r));
+		ASSERT_EQ(0, pthread_create(&th[2], NULL, racefd_map, r));
+		/* DESTROY, then the close, each at a different moment each round */
+		nanosleep(&ts, NULL);
+		if (!sw_destroy(r->fd, r->pasid))
+			atomic_store(&r->destroyed, 1);
+		nanosleep(&ts, NULL);
+		if (close_dev)
+			close(r->dev);
+		else
+			close(r->fd);
+		nanosleep(&ts, NULL);
+		atomic_store(&r->stop, 1);
+		for (i = 0; i < 3; i++)
+			pthread_join(th[i], NULL);
+		close(close_dev ? r->fd : r->dev);
+		if (atomic_load(&r->bad_errno) || atomic_load(&r->violations))
+			break;
+	}
+	TH_LOG("%u rounds: %ld attachments, DMA %ld moved, %ld faulted, %ld found nothing attached",
+	       round, (long)r->allowed, (long)r->dma_ok, (long)r->dma_fault,
+	       (long)r->dma_none);
+	EXPECT_EQ(0, atomic_load(&r->bad_errno)) {
+		TH_LOG("%s failed with %s", r->bad_call, strerror(r->bad_errno));
+	}
+	EXPECT_EQ(0, atomic_load(&r->violations)) {
+		TH_LOG("DMA moved bytes through an IOASID after its DESTROY returned");
+	}
+	if (!counters_wait(&base, &now, COUNTERS_SETTLE_MS)) {
+		counters_format(&now, buf, sizeof(buf));
+		TH_LOG("counters after the rounds: %s", buf);
+		EXPECT_TRUE(counters_equal(&base, &now));
+	}
+	n = kmsg_watch_end(kmsg, first, sizeof(first));
+	EXPECT_EQ(0, n) {
+		TH_LOG("kernel log: %s", first);
+	}
+	munmap(r->buf, NPAGES * SW_PAGE);
+	free(r);
+}
+
+TEST(race_destroy_allow_dma_close_ioasid_fd)
+{
+	racefd_rounds(_metadata, false);
+}
+
+TEST(race_destroy_allow_dma_close_device_fd)
+{
+	racefd_rounds(_metadata, true);
 }
 
 TEST_HARNESS_MAIN
