@@ -1124,6 +1124,130 @@ TEST_F_TIMEOUT(edu, unbind_detaches, 180)
 		       page(self, 0), IOVA_A);
 }
 
+/*
+ * The kernel IOMMU API executor under a race: one thread ALLOWs and
+ * DISALLOWs the edu device, another runs DMA from the device to the
+ * IOASID's mapping, while the main thread DESTROYs the IOASID and then
+ * closes its /dev/ioasid fd, each at another moment every round.  Every
+ * call answers within the errno contract; once DESTROY has returned, no
+ * DMA lands in the page any more (a canary written then survives the DMAs
+ * that follow); once everything is closed the module's counters are back.
+ */
+struct edu_race {
+	struct vfio_edu *e;
+	int fd;
+	__u32 pasid;
+	volatile int stop;
+	volatile int closed;	/* fd closed: ALLOW may be EBADF */
+	int bad_errno;		/* the first errno outside the contract */
+	int dma_errno;		/* a DMA that did not complete */
+	unsigned int allows, dmas;
+};
+
+static void *edu_race_allow(void *arg)
+{
+	struct edu_race *r = arg;
+	int rc;
+
+	while (!r->stop) {
+		rc = vfio_edu_allow(r->e, r->fd, r->pasid, 0);
+		if (rc == -EBADF && r->closed)
+			rc = -ENOENT;
+		if (rc && rc != -ENOENT && rc != -EBUSY && !r->bad_errno)
+			r->bad_errno = -rc;
+		if (!rc)
+			r->allows++;
+		usleep(2000);
+		rc = vfio_edu_disallow(r->e, r->pasid, 0);
+		if (rc && rc != -ENOENT && !r->bad_errno)
+			r->bad_errno = -rc;
+	}
+	return NULL;
+}
+
+static void *edu_race_dma(void *arg)
+{
+	struct edu_race *r = arg;
+	int rc;
+
+	while (!r->stop) {
+		rc = vfio_edu_to_ram(r->e, 0, IOVA_A, 64);
+		if (rc && !r->dma_errno)
+			r->dma_errno = -rc;
+		r->dmas++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(edu, race_allow_dma_destroy_close, 300)
+{
+	unsigned int round, before, i, landed = 0, allows = 0, dmas = 0;
+	uint8_t *p = page(self, 0);
+	pthread_t ta, td;
+
+	/* The device buffer's first 64 bytes: a pattern DMA would write. */
+	allow(_metadata, &self->e, self->t.fd, self->pasid);
+	memset(page(self, 1), 0xab, PAGE);
+	test_ioasid_map_fixed(self->t.fd, self->pasid, page(self, 1), PAGE,
+			      IOVA_A);
+	ASSERT_EQ(0, vfio_edu_to_device(&self->e, IOVA_A, 0, 64));
+	ASSERT_EQ(0, vfio_edu_disallow(&self->e, self->pasid, 0));
+
+	for (round = 0; round < 12; round++) {
+		struct edu_race r = { .e = &self->e };
+
+		r.fd = edu_ioasid_open();
+		ASSERT_LE(0, r.fd);
+		ASSERT_EQ(0, edu_ioasid_alloc(r.fd, &r.pasid));
+		memset(p, 0, PAGE);
+		ASSERT_EQ(0, edu_ioasid_map(r.fd, r.pasid, p, PAGE, IOVA_A));
+		ASSERT_EQ(0, pthread_create(&ta, NULL, edu_race_allow, &r));
+		ASSERT_EQ(0, pthread_create(&td, NULL, edu_race_dma, &r));
+		/* DESTROY 50 .. 600 ms into the round. */
+		usleep((50 + 50 * round) * 1000);
+		ASSERT_EQ(0, edu_ioasid_destroy(r.fd, r.pasid));
+		landed += p[0] == 0xab;
+		memset(p, 0x5a, 64);
+		/* At least three whole DMAs after DESTROY returned. */
+		before = r.dmas;
+		while (r.dmas < before + 4 && !r.dma_errno)
+			usleep(1000);
+		if (round & 1) {
+			/* The fd goes with the threads still running. */
+			r.closed = 1;
+			ASSERT_EQ(0, close(r.fd));
+			usleep(20 * 1000);
+		}
+		r.stop = 1;
+		pthread_join(ta, NULL);
+		pthread_join(td, NULL);
+		if (!(round & 1))
+			ASSERT_EQ(0, close(r.fd));
+		allows += r.allows;
+		dmas += r.dmas;
+		EXPECT_EQ(0, r.bad_errno);
+		EXPECT_EQ(0, r.dma_errno);
+		for (i = 0; i < 64; i++)
+			ASSERT_EQ(0x5a, p[i]) {
+				TH_LOG("round %u: byte %u written after DESTROY",
+				       round, i);
+			}
+		/* The DISALLOWs are ENOENT now: the device is free. */
+		ASSERT_EQ(self->t.base.v[CNT_ATTACHMENTS],
+			  test_counter(CNT_ATTACHMENTS));
+		ASSERT_EQ(self->t.base.v[CNT_IOASIDS_PARKED],
+			  test_counter(CNT_IOASIDS_PARKED));
+	}
+	TH_LOG("%u ALLOWs, %u DMAs; DMA reached the page before DESTROY in %u of 12 rounds",
+	       allows, dmas, landed);
+	/* The race ran: DMA went through an ALLOWed domain. */
+	ASSERT_LT(0, landed);
+	/* The device is whole: ALLOW and a round trip through the fixture's. */
+	allow_empty_and_map(_metadata, self);
+	dma_round_trip(_metadata, &self->e, page(self, 0), IOVA_A,
+		       page(self, 0), IOVA_A);
+}
+
 /* ------------------------------------------------------------------------
  * A device in a type1 container: VFIO as usual, no ALLOW
  */
