@@ -208,6 +208,55 @@ err_zap:
 }
 
 /**
+ * ioasidfd_iopt_push_runs() - map physical runs into programmed page tables
+ * @iopt: the translation, locked (not its xlate lock: this allocates)
+ * @iova: where the first run goes
+ * @runs: physical memory, contiguous in IOVA from @iova
+ * @nr: entries in @runs
+ * @prot: IOMMU_* rights
+ * @only: map into this page table only (not on the list yet), or NULL for
+ *        every programmed page table of @iopt
+ *
+ * For a shadow, whose runs are gathered from many guest leaves: one map
+ * call and one IOTLB sync per page table for all of them.  The caller owns
+ * what the runs point at for as long as they are mapped.
+ *
+ * Return: 0, or an error with nothing of the range mapped anywhere.
+ */
+int ioasidfd_iopt_push_runs(struct ioasidfd_iopt *iopt, unsigned long iova,
+			    const struct ioasidfd_pfn_run *runs,
+			    unsigned int nr, int prot,
+			    struct ioasidfd_hwpt *only)
+{
+	struct ioasidfd_hwpt *hwpt;
+	unsigned long len = 0;
+	unsigned int i;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+	for (i = 0; i < nr; i++)
+		len += runs[i].npages << PAGE_SHIFT;
+	if (only)
+		return only->ops->map(only, iova, runs, nr, prot | only->prot,
+				      GFP_KERNEL_ACCOUNT);
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops->walks)
+			continue;
+		rc = hwpt->ops->map(hwpt, iova, runs, nr, prot | hwpt->prot,
+				    GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto err_zap;
+	}
+	return 0;
+
+err_zap:
+	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			ioasidfd_hwpt_zap(hwpt, iova, len);
+	return rc;
+}
+
+/**
  * ioasidfd_iopt_zap() - remove a range from every programmed page table
  * @iopt: the translation; its xlate lock is held for writing
  * @iova: first IOVA

@@ -677,6 +677,10 @@ int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
 int ioasidfd_iopt_push(struct ioasidfd_iopt *iopt, unsigned long iova,
 		       const struct ioasidfd_pages *p, unsigned long first,
 		       unsigned long npages, int prot);
+int ioasidfd_iopt_push_runs(struct ioasidfd_iopt *iopt, unsigned long iova,
+			    const struct ioasidfd_pfn_run *runs,
+			    unsigned int nr, int prot,
+			    struct ioasidfd_hwpt *only);
 void ioasidfd_iopt_zap(struct ioasidfd_iopt *iopt, unsigned long iova,
 		       unsigned long length);
 void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,

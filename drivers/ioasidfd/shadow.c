@@ -249,9 +249,8 @@ static unsigned long ioasidfd_shadow_count_huge(u64 iova,
 }
 
 /*
- * The 2 MiB chunks of @run the IOMMU can map with 2 MiB pages: pushes go
- * one mapping of the parent at a time, as ioasidfd_shadow_push() does
- * them.  The parent's lock is held.
+ * The 2 MiB chunks of @run the IOMMU can map with 2 MiB pages: the IOMMU
+ * never joins two mappings of the parent (see ioasidfd_shadow_batch).  The parent's lock is held.
  */
 static unsigned long ioasidfd_shadow_run_huge(struct ioasidfd_iopt *parent,
 					      const struct ioasidfd_shadow_run *run)
@@ -338,51 +337,138 @@ static void ioasidfd_shadow_zap(struct ioasidfd_iopt *iopt, u64 iova, u64 len)
 	ioasidfd_iopt_zap(iopt, iova, len);
 }
 
-/*
- * Maps [@iova, @last] of @run into every programmed page table of @iopt, or
- * only into @hwpt (a new one, not on the list yet), one mapping of the
- * parent at a time.  All or nothing.
+/* Physical runs one batch gathers before it maps them. */
+#define IOASIDFD_SHADOW_BATCH	512U
+
+/**
+ * struct ioasidfd_shadow_batch - pushes of a sync or a replay, gathered
+ * @iopt: the nested IOASID, locked; its parent locked too
+ * @only: the page table to fill (a replay, not on the list yet), or NULL
+ *        for every programmed page table of @iopt
+ * @runs: IOASIDFD_SHADOW_BATCH physical runs, contiguous in IOVA from @iova
+ * @nr: entries of @runs in use
+ * @iova: where @runs[0] goes
+ * @next: the input address after the last page gathered
+ * @prot: the rights of every page gathered
+ * @from: the shadow run the last entry came from
+ * @p: the parent's pinned memory the last entry came from
+ * @mapped: a map succeeded
+ * @mapped_last: the last input address the last good map mapped
+ *
+ * Scattered guest pages become one map call and one IOTLB sync per page
+ * table for up to IOASIDFD_SHADOW_BATCH of them, instead of one each.  An
+ * entry that would continue the previous one physically, from another
+ * shadow run or another mapping of the parent, starts a new batch: the
+ * IOMMU driver would join the two into one entry, and a page of its tables
+ * must never straddle what a stage-2 UNMAP or a guest invalidation removes.
  */
-static int ioasidfd_shadow_push(struct ioasidfd_iopt *iopt,
-				struct ioasidfd_hwpt *hwpt,
-				const struct ioasidfd_shadow_run *run, u64 iova,
-				u64 ilast)
+struct ioasidfd_shadow_batch {
+	struct ioasidfd_iopt *iopt;
+	struct ioasidfd_hwpt *only;
+	struct ioasidfd_pfn_run *runs;
+	unsigned int nr;
+	u64 iova;
+	u64 next;
+	int prot;
+	const struct ioasidfd_shadow_run *from;
+	const struct ioasidfd_pages *p;
+	bool mapped;
+	u64 mapped_last;
+};
+
+static int ioasidfd_shadow_batch_init(struct ioasidfd_shadow_batch *bt,
+				      struct ioasidfd_iopt *iopt,
+				      struct ioasidfd_hwpt *only)
+{
+	bt->iopt = iopt;
+	bt->only = only;
+	bt->nr = 0;
+	bt->from = NULL;
+	bt->p = NULL;
+	bt->mapped = false;
+	bt->runs = kvmalloc_array(IOASIDFD_SHADOW_BATCH, sizeof(*bt->runs),
+				  GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(bt->runs, kvfree);
+	return bt->runs ? 0 : -ENOMEM;
+}
+
+/* Maps what @bt gathered.  Return: 0, or an error with none of it mapped. */
+static int ioasidfd_shadow_batch_map(struct ioasidfd_shadow_batch *bt)
+{
+	unsigned int nr = bt->nr;
+	int rc;
+
+	if (!nr)
+		return 0;
+	bt->nr = 0;
+	bt->from = NULL;
+	rc = ioasidfd_iopt_push_runs(bt->iopt, bt->iova, bt->runs, nr,
+				     bt->prot, bt->only);
+	if (!rc) {
+		bt->mapped = true;
+		bt->mapped_last = bt->next - 1;
+	}
+	return rc;
+}
+
+/*
+ * Gathers [@iova, @ilast] of @run (pages of the parent's mappings), mapping
+ * what was gathered before whenever the batch is full or cannot take more.
+ * Return: 0, or the error of a map that failed (what that map held is not
+ * mapped; what earlier maps did is).
+ */
+static int ioasidfd_shadow_batch_add(struct ioasidfd_shadow_batch *bt,
+				     const struct ioasidfd_shadow_run *run,
+				     u64 iova, u64 ilast)
 {
 	u64 len = ilast - iova + 1, done = 0, last;
 	u64 gpa = run->gpa + (iova - run->iova);
-	struct ioasidfd_iopt *parent = iopt->parent;
+	struct ioasidfd_iopt *parent = bt->iopt->parent;
 	const struct ioasidfd_pages *p;
-	unsigned long index, n;
-	int prot, rc = 0;
+	unsigned long index, n, got;
+	struct ioasidfd_pfn_run *prev;
+	unsigned int nr;
+	int prot, rc;
 
 	lockdep_assert_held(&parent->lock);
 	while (done < len) {
 		p = ioasidfd_iova_find(parent, gpa + done, &index, &last,
 				       &prot);
 		/* Runs are made of what the parent maps, under its lock. */
-		if (WARN_ON(!p)) {
-			rc = -EFAULT;
-			break;
-		}
+		if (WARN_ON(!p))
+			return -EFAULT;
 		n = ioasidfd_pages_of(min(last - (gpa + done),
 					  len - done - 1) + 1);
-		if (hwpt)
-			rc = ioasidfd_hwpt_push(hwpt, iova + done, p, index, n,
-						run->prot);
-		else
-			rc = ioasidfd_iopt_push(iopt, iova + done, p, index, n,
-						run->prot);
-		if (rc)
-			break;
-		done += n << PAGE_SHIFT;
+		while (n) {
+			prev = bt->nr ? &bt->runs[bt->nr - 1] : NULL;
+			if (prev &&
+			    (bt->next != iova + done || bt->prot != run->prot ||
+			     bt->nr == IOASIDFD_SHADOW_BATCH ||
+			     ((bt->from != run || bt->p != p) &&
+			      prev->pfn + prev->npages ==
+			      page_to_pfn(p->pages[index])))) {
+				rc = ioasidfd_shadow_batch_map(bt);
+				if (rc)
+					return rc;
+			}
+			if (!bt->nr) {
+				bt->iova = iova + done;
+				bt->prot = run->prot;
+			}
+			nr = ioasidfd_pages_runs(p, index, n,
+						 bt->runs + bt->nr,
+						 IOASIDFD_SHADOW_BATCH - bt->nr,
+						 &got);
+			bt->nr += nr;
+			bt->from = run;
+			bt->p = p;
+			index += got;
+			n -= got;
+			done += (u64)got << PAGE_SHIFT;
+			bt->next = iova + done;
+		}
 	}
-	/* A new page table is freed whole on error: only the list to undo. */
-	if (rc && done && !hwpt) {
-		down_write(&iopt->xlate);
-		ioasidfd_shadow_zap(iopt, iova, done);
-		up_write(&iopt->xlate);
-	}
-	return rc;
+	return 0;
 }
 
 /**
@@ -829,14 +915,38 @@ static int ioasidfd_shadow_diff_walk(struct ioasidfd_shadow_diff *d, u64 iova,
 	return fn(arg, cur, last);
 }
 
-static int ioasidfd_shadow_diff_zap(void *arg, u64 s, u64 l)
+/* Adjacent ranges zapped as one: one unmap and one IOTLB sync. */
+struct ioasidfd_shadow_zaps {
+	struct ioasidfd_iopt *iopt;
+	u64 start;
+	u64 last;
+	bool any;
+};
+
+static void ioasidfd_shadow_zaps_flush(struct ioasidfd_shadow_zaps *z)
 {
-	ioasidfd_shadow_zap(arg, s, l - s + 1);
+	if (z->any)
+		ioasidfd_shadow_zap(z->iopt, z->start, z->last - z->start + 1);
+	z->any = false;
+}
+
+static int ioasidfd_shadow_diff_zap_fn(void *arg, u64 s, u64 l)
+{
+	struct ioasidfd_shadow_zaps *z = arg;
+
+	if (z->any && s == z->last + 1) {
+		z->last = l;
+		return 0;
+	}
+	ioasidfd_shadow_zaps_flush(z);
+	z->start = s;
+	z->last = l;
+	z->any = true;
 	return 0;
 }
 
 struct ioasidfd_shadow_diff_push {
-	struct ioasidfd_iopt *iopt;
+	struct ioasidfd_shadow_batch *bt;
 	const struct ioasidfd_shadow_run *run;
 };
 
@@ -844,7 +954,56 @@ static int ioasidfd_shadow_diff_push_fn(void *arg, u64 s, u64 l)
 {
 	struct ioasidfd_shadow_diff_push *p = arg;
 
-	return ioasidfd_shadow_push(p->iopt, NULL, p->run, s, l);
+	return ioasidfd_shadow_batch_add(p->bt, p->run, s, l);
+}
+
+/*
+ * A sync that could not map everything leaves none of its new runs mapped,
+ * and no page of the range it re-walked that it did not keep whole: what
+ * its maps did (in address order, everything of its runs below @bt's
+ * frontier) and the parts of its runs it kept are unmapped, the runs freed
+ * and their pages counted as left out for lack of memory.  Never a hole is
+ * unmapped: the IOMMU drivers warn about that.
+ */
+static void ioasidfd_shadow_sync_undo(struct ioasidfd_iopt *iopt,
+				      struct ioasidfd_shadow *sh,
+				      struct list_head *runs,
+				      const struct ioasidfd_shadow_diff *diff,
+				      const struct ioasidfd_shadow_batch *bt)
+{
+	bool mapped = bt->runs && bt->mapped;
+	struct ioasidfd_shadow_zaps zaps = { .iopt = iopt };
+	struct ioasidfd_shadow_run *run, *tmp;
+	const struct ioasidfd_shadow_kept *k;
+	unsigned int i = 0;
+	u64 from;
+
+	down_write(&iopt->xlate);
+	list_for_each_entry(run, runs, item) {
+		from = run->iova;
+		if (mapped && run->iova <= bt->mapped_last) {
+			from = min(run->last, bt->mapped_last);
+			ioasidfd_shadow_diff_zap_fn(&zaps, run->iova, from);
+			if (from == run->last)
+				continue;
+			from++;
+		}
+		for (; i < diff->nr && diff->kept[i].iova <= run->last; i++) {
+			k = &diff->kept[i];
+			if (k->last < from)
+				continue;
+			ioasidfd_shadow_diff_zap_fn(&zaps, max(k->iova, from),
+						    k->last);
+		}
+	}
+	ioasidfd_shadow_zaps_flush(&zaps);
+	up_write(&iopt->xlate);
+	list_for_each_entry_safe(run, tmp, runs, item) {
+		list_del(&run->item);
+		sh->stats.skipped_limit +=
+			ioasidfd_pages_of(run->last - run->iova + 1);
+		ioasidfd_shadow_run_free(sh, run);
+	}
 }
 
 /**
@@ -879,7 +1038,9 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 		.runs = LIST_HEAD_INIT(b.runs),
 		.tables = LIST_HEAD_INIT(b.tables),
 	};
-	struct ioasidfd_shadow_diff_push push = { .iopt = iopt };
+	struct ioasidfd_shadow_zaps zaps = { .iopt = iopt };
+	struct ioasidfd_shadow_batch bt;
+	struct ioasidfd_shadow_diff_push push = { .bt = &bt };
 	struct ioasidfd_shadow_run *run, *tmp, *o;
 	struct ioasidfd_shadow_table *t, *tnext;
 	struct ioasidfd_shadow_diff diff = {};
@@ -939,9 +1100,10 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 		}
 		ioasidfd_shadow_remove(sh, o);
 		ioasidfd_shadow_diff_walk(&diff, o->iova, o->last,
-					  ioasidfd_shadow_diff_zap, iopt);
+					  ioasidfd_shadow_diff_zap_fn, &zaps);
 		list_add_tail(&o->item, &dead);
 	}
+	ioasidfd_shadow_zaps_flush(&zaps);
 	up_write(&iopt->xlate);
 	diff.cur = 0;
 	/* Table pages whose span the walk covered were read again (or not). */
@@ -959,26 +1121,30 @@ int ioasidfd_shadow_sync(struct ioasidfd_iopt *iopt, struct ioasidfd_shadow *sh,
 	}
 
 	rc = b.err;
-	list_for_each_entry_safe(run, tmp, &b.runs, item) {
-		list_del(&run->item);
-		push.run = run;
-		if (!rc)
-			rc = ioasidfd_shadow_diff_walk(&diff, run->iova, run->last,
+	bt.runs = NULL;
+	if (!rc && !list_empty(&b.runs))
+		rc = ioasidfd_shadow_batch_init(&bt, iopt, NULL);
+	if (!rc && bt.runs) {
+		/* b.runs is in address order, and so are the maps */
+		list_for_each_entry(run, &b.runs, item) {
+			push.run = run;
+			rc = ioasidfd_shadow_diff_walk(&diff, run->iova,
+						       run->last,
 						       ioasidfd_shadow_diff_push_fn,
 						       &push);
-		if (rc) {
-			/* Nothing of it stays mapped: its kept parts neither */
-			down_write(&iopt->xlate);
-			ioasidfd_shadow_zap(iopt, run->iova,
-					    run->last - run->iova + 1);
-			up_write(&iopt->xlate);
-			sh->stats.skipped_limit +=
-				ioasidfd_pages_of(run->last - run->iova + 1);
-			ioasidfd_shadow_run_free(sh, run);
-			continue;
+			if (rc)
+				break;
 		}
+		if (!rc)
+			rc = ioasidfd_shadow_batch_map(&bt);
+	}
+	if (rc)
+		ioasidfd_shadow_sync_undo(iopt, sh, &b.runs, &diff, &bt);
+	list_for_each_entry_safe(run, tmp, &b.runs, item) {
+		list_del(&run->item);
 		ioasidfd_shadow_insert(iopt, sh, run);
 	}
+	kvfree(bt.runs);
 	kfree(diff.kept);
 	ioasidfd_shadow_add_tables(sh, &b.tables);
 	sh->stats.runs = sh->nr_runs;
@@ -998,19 +1164,27 @@ int ioasidfd_shadow_replay(struct ioasidfd_iopt *iopt,
 			   struct ioasidfd_shadow *sh,
 			   struct ioasidfd_hwpt *hwpt)
 {
+	struct ioasidfd_shadow_batch bt;
 	struct ioasidfd_shadow_run *run;
 	int rc;
 
 	lockdep_assert_held(&iopt->parent->lock);
+	if (!sh->nr_runs)
+		return 0;
+	rc = ioasidfd_shadow_batch_init(&bt, iopt, hwpt);
+	if (rc)
+		return rc;
 	for (run = shadow_run_it_iter_first(&sh->runs, 0, U64_MAX); run;
 	     run = shadow_run_it_iter_next(run, 0, U64_MAX)) {
-		rc = ioasidfd_shadow_push(iopt, hwpt, run, run->iova,
-					  run->last);
+		rc = ioasidfd_shadow_batch_add(&bt, run, run->iova, run->last);
 		if (rc)
-			return rc;
+			break;
 		cond_resched();
 	}
-	return 0;
+	if (!rc)
+		rc = ioasidfd_shadow_batch_map(&bt);
+	kvfree(bt.runs);
+	return rc;
 }
 
 /**
