@@ -159,6 +159,39 @@ err_zap:
 	return rc;
 }
 
+/* Maps @runs at @iova into @only, or into every programmed page table. */
+static int ioasidfd_iopt_map_runs(struct ioasidfd_iopt *iopt, unsigned long iova,
+				  const struct ioasidfd_pfn_run *runs,
+				  unsigned int nr, int prot,
+				  struct ioasidfd_hwpt *only, gfp_t gfp)
+{
+	struct ioasidfd_hwpt *hwpt;
+	unsigned long len = 0;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < nr; i++)
+		len += runs[i].npages << PAGE_SHIFT;
+	if (only)
+		return only->ops->map(only, iova, runs, nr, prot | only->prot,
+				      gfp);
+	list_for_each_entry(hwpt, &iopt->hwpts, item) {
+		if (hwpt->ops->walks)
+			continue;
+		rc = hwpt->ops->map(hwpt, iova, runs, nr, prot | hwpt->prot,
+				    gfp);
+		if (rc)
+			goto err_zap;
+	}
+	return 0;
+
+err_zap:
+	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
+		if (!hwpt->ops->walks)
+			ioasidfd_hwpt_zap(hwpt, iova, len);
+	return rc;
+}
+
 /**
  * ioasidfd_iopt_push_runs_atomic() - map runs without sleeping
  * @iopt: the translation; its xlate lock is held for writing
@@ -179,32 +212,9 @@ int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
 				   unsigned int nr, int prot,
 				   struct ioasidfd_hwpt *only)
 {
-	struct ioasidfd_hwpt *hwpt;
-	unsigned long len = 0;
-	unsigned int i;
-	int rc;
-
 	lockdep_assert_held_write(&iopt->xlate);
-	for (i = 0; i < nr; i++)
-		len += runs[i].npages << PAGE_SHIFT;
-	if (only)
-		return only->ops->map(only, iova, runs, nr, prot | only->prot,
+	return ioasidfd_iopt_map_runs(iopt, iova, runs, nr, prot, only,
 				      GFP_ATOMIC | __GFP_ACCOUNT);
-	list_for_each_entry(hwpt, &iopt->hwpts, item) {
-		if (hwpt->ops->walks)
-			continue;
-		rc = hwpt->ops->map(hwpt, iova, runs, nr, prot | hwpt->prot,
-				    GFP_ATOMIC | __GFP_ACCOUNT);
-		if (rc)
-			goto err_zap;
-	}
-	return 0;
-
-err_zap:
-	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
-		if (!hwpt->ops->walks)
-			ioasidfd_hwpt_zap(hwpt, iova, len);
-	return rc;
 }
 
 /**
@@ -228,32 +238,9 @@ int ioasidfd_iopt_push_runs(struct ioasidfd_iopt *iopt, unsigned long iova,
 			    unsigned int nr, int prot,
 			    struct ioasidfd_hwpt *only)
 {
-	struct ioasidfd_hwpt *hwpt;
-	unsigned long len = 0;
-	unsigned int i;
-	int rc;
-
 	lockdep_assert_held(&iopt->lock);
-	for (i = 0; i < nr; i++)
-		len += runs[i].npages << PAGE_SHIFT;
-	if (only)
-		return only->ops->map(only, iova, runs, nr, prot | only->prot,
+	return ioasidfd_iopt_map_runs(iopt, iova, runs, nr, prot, only,
 				      GFP_KERNEL_ACCOUNT);
-	list_for_each_entry(hwpt, &iopt->hwpts, item) {
-		if (hwpt->ops->walks)
-			continue;
-		rc = hwpt->ops->map(hwpt, iova, runs, nr, prot | hwpt->prot,
-				    GFP_KERNEL_ACCOUNT);
-		if (rc)
-			goto err_zap;
-	}
-	return 0;
-
-err_zap:
-	list_for_each_entry_continue_reverse(hwpt, &iopt->hwpts, item)
-		if (!hwpt->ops->walks)
-			ioasidfd_hwpt_zap(hwpt, iova, len);
-	return rc;
 }
 
 /**
