@@ -471,6 +471,9 @@ struct ioasidfd_group {
  *                  must be mapped in the device's domain
  * @prot: IOMMU_* bits for its mappings (IOMMU_CACHE when coherent)
  * @fault_handler: the IOMMU driver reports the device's faults to us
+ * @sva_hw_errno: what the kernel answered, at probe, to enabling hardware
+ *                SVA for the device (0 or a positive errno; for
+ *                DEVICE_GET_INFO)
  * @priv: executor data
  */
 struct ioasidfd_device {

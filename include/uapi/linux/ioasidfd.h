@@ -602,6 +602,7 @@ struct ioasid_nested_bind {
  * @entries_uptr: the guest's descriptors or commands, as the guest wrote them
  * @out_done: entries applied
  * @out_error: IOASID_INV_ERROR_* of entry @out_done when the call fails
+ * @__reserved: must be 0
  *
  * Applies the entries in order, each completely before the next, like the
  * hardware's queue: when the call returns, every translation the applied

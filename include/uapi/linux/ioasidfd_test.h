@@ -120,6 +120,7 @@ struct ioasid_test_walk_rec {
  * @out_nr: records written (present leaves, in address order)
  * @out_format: IOASID_NESTED_FMT_* of the walker: x86-64 CPU page tables
  *              are VT-d first-stage tables, arm64's VMSAv8-64 stage 1
+ * @__reserved: must be 0
  *
  * Walks the caller's own CPU page tables with the module's nested walker
  * (an identity stage 2), so that the walker can be checked against the
