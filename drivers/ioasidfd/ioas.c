@@ -409,7 +409,7 @@ int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd)
 			  IOASID_MAP_FIXED_IOVA;
 	struct ioasid_map *cmd = ucmd->cmd;
 	bool fixed = cmd->flags & IOASID_MAP_FIXED_IOVA;
-	struct ioasidfd_area *area;
+	u64 id;
 	struct ioasidfd_ioas *ioas;
 	u64 iova = cmd->iova;
 	int prot = 0;
@@ -434,14 +434,14 @@ int ioasidfd_map_ioctl(struct ioasidfd_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	rc = ioasidfd_iova_map(ioas, cmd->user_va, cmd->length, prot, fixed,
-			       &iova, &area);
+			       &iova, &id);
 	if (rc)
 		goto out_put;
 	cmd->iova = iova;
 	rc = ioasidfd_ucmd_respond(ucmd);
 	/* The caller cannot know the IOVA: take the mapping back. */
 	if (rc)
-		ioasidfd_iova_undo_map(ioas, area);
+		ioasidfd_iova_undo_map(ioas, iova, id);
 out_put:
 	ioasidfd_ioas_put(ioas);
 	return rc;

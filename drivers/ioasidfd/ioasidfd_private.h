@@ -625,13 +625,10 @@ unsigned int ioasidfd_pages_runs(const struct ioasidfd_pages *p,
 
 /* iova.c: the IOVA-map source */
 extern const struct ioasidfd_source_ops ioasidfd_iova_source;
-struct ioasidfd_area;
 int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
-		      u64 length, int prot, bool fixed, u64 *iova,
-		      struct ioasidfd_area **out);
+		      u64 length, int prot, bool fixed, u64 *iova, u64 *out_id);
 int ioasidfd_iova_install(struct ioasidfd_iopt *iopt);
-void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
-			    struct ioasidfd_area *area);
+void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas, u64 iova, u64 id);
 int ioasidfd_iova_unmap(struct ioasidfd_ioas *ioas, u64 start, u64 last,
 			bool all, int (*confirm)(void *arg, u64 unmapped),
 			void *arg);

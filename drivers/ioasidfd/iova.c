@@ -39,6 +39,8 @@
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @installed: this mapping gave the IOASID its mode (its first MAP)
  * @free_item: on a local list once out of the tree
+ * @id: unique for the module's lifetime: names the mapping to its MAP,
+ *      which may not touch it once the iopt lock is dropped
  *
  * Immutable once in the tree.
  */
@@ -51,7 +53,11 @@ struct ioasidfd_area {
 	int prot;
 	bool installed;
 	struct list_head free_item;
+	u64 id;
 };
+
+/* Names mappings for ioasidfd_iova_undo_map(), which must not guess. */
+static atomic64_t ioasidfd_area_ids = ATOMIC64_INIT(0);
 
 /**
  * struct ioasidfd_iova - the state of an IOVA-map source
@@ -399,7 +405,7 @@ out:
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @fixed: map at *@iova; else the kernel picks the IOVA
  * @iova: in with @fixed: the IOVA; out: the IOVA used
- * @out: returns the mapping, for ioasidfd_iova_undo_map()
+ * @out_id: returns the mapping's id, for ioasidfd_iova_undo_map()
  *
  * A never-used IOASID becomes IOASID_MODE_IOVA.  On failure nothing
  * changed: no mapping, no mode, nothing pinned or charged.
@@ -409,8 +415,7 @@ out:
  * for the IOVA; -ENOMEM (RLIMIT_MEMLOCK too), -EFAULT, -EINTR from pinning.
  */
 int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
-		      u64 length, int prot, bool fixed, u64 *iova,
-		      struct ioasidfd_area **out)
+		      u64 length, int prot, bool fixed, u64 *iova, u64 *out_id)
 {
 	struct ioasidfd_iova *iv, *fresh = NULL;
 	struct ioasidfd_area *area;
@@ -431,6 +436,7 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 		return -ENOMEM;
 	}
 	area->prot = prot;
+	area->id = atomic64_inc_return(&ioasidfd_area_ids);
 	/* Pin outside the lock: it is the slow part, and may fault pages in. */
 	rc = ioasidfd_pages_pin(&area->pages, uva, length >> PAGE_SHIFT,
 				prot & IOMMU_WRITE);
@@ -467,9 +473,10 @@ int ioasidfd_iova_map(struct ioasidfd_ioas *ioas, unsigned long uva,
 						 fresh));
 		area->installed = true;
 	}
-	mutex_unlock(&iopt->lock);
+	/* Once unlocked, a DESTROY or an UNMAP may free the area at once */
 	*iova = area->start;
-	*out = area;
+	*out_id = area->id;
+	mutex_unlock(&iopt->lock);
 	return 0;
 
 err_unlock:
@@ -509,7 +516,8 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
 /**
  * ioasidfd_iova_undo_map() - take back a mapping whose caller cannot use it
  * @ioas: the IOASID
- * @area: from ioasidfd_iova_map()
+ * @iova: the IOVA ioasidfd_iova_map() returned
+ * @id: the id it returned
  *
  * For a MAP whose reply could not reach the user.  A concurrent UNMAP or
  * DESTROY may have taken the mapping already: then nothing is left to do.
@@ -517,17 +525,19 @@ int ioasidfd_iova_install(struct ioasidfd_iopt *iopt)
  * other mapping, attachment or nested child), the IOASID is
  * IOASID_MODE_NONE again, as before the call.
  */
-void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas,
-			    struct ioasidfd_area *area)
+void ioasidfd_iova_undo_map(struct ioasidfd_ioas *ioas, u64 iova, u64 id)
 {
 	struct ioasidfd_iopt *iopt = ioas->iopt;
+	struct ioasidfd_area *area = NULL;
 	struct ioasidfd_iova *iv;
 	bool found = false;
 
 	mutex_lock(&iopt->lock);
 	iv = ioasidfd_iova(iopt);
-	if (iv && ioasidfd_area_it_iter_first(&iv->areas, area->start,
-					      area->last) == area) {
+	if (iv)
+		area = ioasidfd_area_it_iter_first(&iv->areas, iova, iova);
+	/* Not gone, and not another mapping made there since */
+	if (area && area->id == id) {
 		/* As for the wipe: best effort, zapping more if need be. */
 		ioasidfd_iopt_parent_prepare(iopt, area->start, area->last);
 		down_write(&iopt->xlate);

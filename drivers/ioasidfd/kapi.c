@@ -127,7 +127,7 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_kioas_destroy, IOASIDFD);
 int ioasidfd_kioas_map(struct ioasidfd_ioas *ioas, unsigned long uva, u64 iova,
 		       u64 length, int prot)
 {
-	struct ioasidfd_area *area;
+	u64 id;
 
 	if (!length)
 		return -EINVAL;
@@ -135,7 +135,7 @@ int ioasidfd_kioas_map(struct ioasidfd_ioas *ioas, unsigned long uva, u64 iova,
 		return -EOVERFLOW;
 	if (uva + length - 1 < uva || uva + length > TASK_SIZE)
 		return -EFAULT;
-	return ioasidfd_iova_map(ioas, uva, length, prot, true, &iova, &area);
+	return ioasidfd_iova_map(ioas, uva, length, prot, true, &iova, &id);
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_kioas_map, IOASIDFD);
 
