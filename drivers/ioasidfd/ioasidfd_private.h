@@ -573,6 +573,8 @@ void ioasidfd_iopt_wipe(struct ioasidfd_iopt *iopt);
 int ioasidfd_iopt_set_source(struct ioasidfd_iopt *iopt,
 			     const struct ioasidfd_source_ops *src, void *priv);
 void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt);
+int ioasidfd_iopt_unbind(struct ioasidfd_ioas *ioas,
+			 const struct ioasidfd_source_ops *src);
 int ioasidfd_iopt_parent_prepare(struct ioasidfd_iopt *iopt, u64 start,
 				 u64 last);
 void ioasidfd_iopt_parent_zap(struct ioasidfd_iopt *iopt, u64 start, u64 last);

@@ -145,6 +145,36 @@ void ioasidfd_iopt_clear_source(struct ioasidfd_iopt *iopt)
 }
 
 /**
+ * ioasidfd_iopt_unbind() - take an IOASID's source away, back to no mode
+ * @ioas: the IOASID, referenced by the caller
+ * @src: the source it must have (SVA, nested: the modes a BIND gave)
+ *
+ * Return: 0, -EMEDIUMTYPE if it has another source or none, -EBUSY while
+ * devices are attached, -ENOENT if it was destroyed.
+ */
+int ioasidfd_iopt_unbind(struct ioasidfd_ioas *ioas,
+			 const struct ioasidfd_source_ops *src)
+{
+	/* Pairs with the cmpxchg() in ioasidfd_ioas_iopt(). */
+	struct ioasidfd_iopt *iopt = smp_load_acquire(&ioas->iopt);
+	int rc = 0;
+
+	if (!iopt)
+		return -EMEDIUMTYPE;
+	mutex_lock(&iopt->lock);
+	if (test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags))
+		rc = -ENOENT;
+	else if (iopt->src != src)
+		rc = -EMEDIUMTYPE;
+	else if (iopt->nr_attach)
+		rc = -EBUSY;
+	else
+		ioasidfd_iopt_clear_source(iopt);
+	mutex_unlock(&iopt->lock);
+	return rc;
+}
+
+/**
  * ioasidfd_iopt_parent_prepare() - warn nested children of a stage-2 removal
  * @iopt: the parent, locked (not its xlate lock)
  * @start: first IOVA about to be removed

@@ -1168,28 +1168,11 @@ out_free:
  * ioasidfd_nested_unbind() - make a nested IOASID IOASID_MODE_NONE again
  * @ioas: the IOASID, referenced by the caller
  *
- * Return: 0, -EMEDIUMTYPE if it is not nested, -EBUSY while devices are
- * attached, -ENOENT if it was destroyed.
+ * Return: as ioasidfd_iopt_unbind().
  */
 int ioasidfd_nested_unbind(struct ioasidfd_ioas *ioas)
 {
-	/* Pairs with the cmpxchg() in ioasidfd_ioas_iopt(). */
-	struct ioasidfd_iopt *iopt = smp_load_acquire(&ioas->iopt);
-	int rc = 0;
-
-	if (!iopt)
-		return -EMEDIUMTYPE;
-	mutex_lock(&iopt->lock);
-	if (test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags))
-		rc = -ENOENT;
-	else if (!ioasidfd_nested(iopt))
-		rc = -EMEDIUMTYPE;
-	else if (iopt->nr_attach)
-		rc = -EBUSY;
-	else
-		ioasidfd_iopt_clear_source(iopt);
-	mutex_unlock(&iopt->lock);
-	return rc;
+	return ioasidfd_iopt_unbind(ioas, &ioasidfd_nested_source);
 }
 
 int ioasidfd_nested_bind_ioctl(struct ioasidfd_ucmd *ucmd)

@@ -712,28 +712,11 @@ int ioasidfd_sva_bind(struct ioasidfd_ioas *ioas, struct mm_struct *mm)
  * ioasidfd_sva_unbind() - make an SVA IOASID IOASID_MODE_NONE again
  * @ioas: the IOASID, referenced by the caller
  *
- * Return: 0, -EMEDIUMTYPE if it is not SVA, -EBUSY while devices are
- * attached, -ENOENT if it was destroyed.
+ * Return: as ioasidfd_iopt_unbind().
  */
 int ioasidfd_sva_unbind(struct ioasidfd_ioas *ioas)
 {
-	/* Pairs with the cmpxchg() in ioasidfd_ioas_iopt(). */
-	struct ioasidfd_iopt *iopt = smp_load_acquire(&ioas->iopt);
-	int rc = 0;
-
-	if (!iopt)
-		return -EMEDIUMTYPE;
-	mutex_lock(&iopt->lock);
-	if (test_bit(IOASIDFD_IOAS_DESTROYED, &ioas->flags))
-		rc = -ENOENT;
-	else if (!ioasidfd_sva(iopt))
-		rc = -EMEDIUMTYPE;
-	else if (iopt->nr_attach)
-		rc = -EBUSY;
-	else
-		ioasidfd_iopt_clear_source(iopt);
-	mutex_unlock(&iopt->lock);
-	return rc;
+	return ioasidfd_iopt_unbind(ioas, &ioasidfd_sva_source);
 }
 
 int ioasidfd_sva_bind_ioctl(struct ioasidfd_ucmd *ucmd)
