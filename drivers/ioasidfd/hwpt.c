@@ -78,47 +78,123 @@ void ioasidfd_hwpt_zap(struct ioasidfd_hwpt *hwpt, unsigned long iova,
 }
 
 /**
- * ioasidfd_hwpt_push() - map pinned pages into one programmed page table
+ * ioasidfd_hwpt_batch_init() - start a batch for one page table
+ * @b: the batch
  * @hwpt: the page table
+ * @npages: the most pages the batch will be given (sizes its run array)
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int ioasidfd_hwpt_batch_init(struct ioasidfd_hwpt_batch *b,
+			     struct ioasidfd_hwpt *hwpt, unsigned long npages)
+{
+	lockdep_assert_held(&hwpt->iopt->lock);
+	*b = (struct ioasidfd_hwpt_batch){
+		.hwpt = hwpt,
+		.max = clamp_t(unsigned long, npages, 1, IOASIDFD_MAP_RUNS),
+	};
+	b->runs = kvmalloc_array(b->max, sizeof(*b->runs), GFP_KERNEL_ACCOUNT);
+	ioasidfd_inject_alloc(b->runs, kvfree);
+	return b->runs ? 0 : -ENOMEM;
+}
+
+/**
+ * ioasidfd_hwpt_batch_flush() - map what a batch gathered
+ * @b: the batch
+ *
+ * Return: 0, or the executor's error with nothing of the batch mapped.
+ */
+int ioasidfd_hwpt_batch_flush(struct ioasidfd_hwpt_batch *b)
+{
+	struct ioasidfd_hwpt *hwpt = b->hwpt;
+	int rc;
+
+	if (!b->nr)
+		return 0;
+	rc = hwpt->ops->map(hwpt, b->iova, b->runs, b->nr, b->prot | hwpt->prot,
+			    GFP_KERNEL_ACCOUNT);
+	b->nr = 0;
+	if (rc)
+		return rc;
+	b->iova = b->end;
+	cond_resched();
+	return 0;
+}
+
+/**
+ * ioasidfd_hwpt_batch_add() - add pinned pages to a batch
+ * @b: the batch
  * @iova: where page @first goes
  * @p: the pinned memory
  * @first: first page of @p
  * @npages: pages from @first
- * @prot: IOMMU_* rights (the hwpt's own bits are added here)
+ * @prot: IOMMU_* rights (the page table's own bits are added at the map)
  *
- * Physically contiguous pages go in as one run, so the executor can use its
- * largest page sizes, and up to IOASIDFD_MAP_RUNS runs per call, so that it
- * syncs its IOTLB once for all of them.
+ * Physically contiguous pages become one run, so the executor can use its
+ * largest page sizes.  What the batch holds is mapped first when @iova does
+ * not follow it or @prot differs, and whenever the batch is full.
  *
- * Return: 0, or an error with nothing of the range left mapped.
+ * Return: 0, or an error (see &struct ioasidfd_hwpt_batch for what is left
+ * mapped).
  */
-int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		       const struct ioasidfd_pages *p, unsigned long first,
-		       unsigned long npages, int prot)
+int ioasidfd_hwpt_batch_add(struct ioasidfd_hwpt_batch *b, unsigned long iova,
+			    const struct ioasidfd_pages *p, unsigned long first,
+			    unsigned long npages, int prot)
 {
-	unsigned int max = min_t(unsigned long, npages, IOASIDFD_MAP_RUNS), nr;
-	struct ioasidfd_pfn_run *runs;
 	unsigned long done = 0, n;
-	int rc = 0;
+	int rc;
 
-	lockdep_assert_held(&hwpt->iopt->lock);
-	runs = kvmalloc_array(max, sizeof(*runs), GFP_KERNEL_ACCOUNT);
-	ioasidfd_inject_alloc(runs, kvfree);
-	if (!runs)
-		return -ENOMEM;
-	while (done < npages) {
-		nr = ioasidfd_pages_runs(p, first + done, npages - done, runs,
-					 max, &n);
-		rc = hwpt->ops->map(hwpt, iova + (done << PAGE_SHIFT), runs, nr,
-				    prot | hwpt->prot, GFP_KERNEL_ACCOUNT);
+	if (b->nr && (iova != b->end || prot != b->prot)) {
+		rc = ioasidfd_hwpt_batch_flush(b);
 		if (rc)
-			break;
-		done += n;
-		cond_resched();
+			return rc;
 	}
-	kvfree(runs);
-	if (rc && done)
-		ioasidfd_hwpt_zap(hwpt, iova, done << PAGE_SHIFT);
+	if (!b->nr) {
+		b->iova = iova;
+		b->end = iova;
+		b->prot = prot;
+	}
+	while (done < npages) {
+		if (b->nr == b->max) {
+			rc = ioasidfd_hwpt_batch_flush(b);
+			if (rc)
+				return rc;
+		}
+		b->nr += ioasidfd_pages_runs(p, first + done, npages - done,
+					     b->runs + b->nr, b->max - b->nr, &n);
+		done += n;
+		b->end += n << PAGE_SHIFT;
+	}
+	return 0;
+}
+
+/* Ends a batch; what it gathered and did not flush is dropped. */
+void ioasidfd_hwpt_batch_fini(struct ioasidfd_hwpt_batch *b)
+{
+	kvfree(b->runs);
+	b->runs = NULL;
+}
+
+/*
+ * Maps pinned pages into one page table; on error nothing of them is left
+ * mapped there.
+ */
+static int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
+			      const struct ioasidfd_pages *p,
+			      unsigned long first, unsigned long npages,
+			      int prot)
+{
+	struct ioasidfd_hwpt_batch b;
+	int rc;
+
+	rc = ioasidfd_hwpt_batch_init(&b, hwpt, npages);
+	if (rc)
+		return rc;
+	rc = ioasidfd_hwpt_batch_add(&b, iova, p, first, npages, prot) ?:
+	     ioasidfd_hwpt_batch_flush(&b);
+	if (rc && b.iova > iova)
+		ioasidfd_hwpt_zap(hwpt, iova, b.iova - iova);
+	ioasidfd_hwpt_batch_fini(&b);
 	return rc;
 }
 

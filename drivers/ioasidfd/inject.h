@@ -21,17 +21,20 @@
  *
  * Whether a point fails is the test module's decision (struct
  * ioasidfd_test_hooks::should_fail; ioasidfd_test.ko arms tasks through
- * debugfs, root only).  Without the test module every point is one test of
- * a NULL pointer: the stock module has no knobs and does not fail on its own.
+ * debugfs, root only).  Every point is a static branch, off (a no-op in the
+ * instruction stream) unless some task is armed: ioasidfd_test.ko turns it
+ * on for as long as it has an armed task (ioasidfd_test_inject_arm()), so
+ * neither the stock module nor one with the test module loaded and idle
+ * pays for a point more than a few bytes of code.
  */
 #ifndef __IOASIDFD_INJECT_H
 #define __IOASIDFD_INJECT_H
 
 #include <linux/compiler.h>
-#include <linux/rcupdate.h>
+#include <linux/jump_label.h>
 #include <linux/ioasidfd.h>
 
-extern const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
+DECLARE_STATIC_KEY_FALSE(ioasidfd_inject_armed);
 bool __ioasidfd_inject(enum ioasidfd_inject_site site);
 /* (out of line: its return address names the point) */
 
@@ -45,7 +48,7 @@ bool __ioasidfd_inject(enum ioasidfd_inject_site site);
  */
 static inline bool ioasidfd_inject(enum ioasidfd_inject_site site)
 {
-	return unlikely(rcu_access_pointer(ioasidfd_test_hooks)) &&
+	return static_branch_unlikely(&ioasidfd_inject_armed) &&
 	       __ioasidfd_inject(site);
 }
 

@@ -668,9 +668,39 @@ int ioasidfd_hwpt_get(struct ioasidfd_iopt *iopt, struct ioasidfd_attach *attach
 void ioasidfd_hwpt_put(struct ioasidfd_hwpt *hwpt);
 void ioasidfd_hwpt_free_idle(struct ioasidfd_iopt *iopt);
 void ioasidfd_hwpt_prune(struct ioasidfd_iopt *iopt, u64 start, u64 last);
-int ioasidfd_hwpt_push(struct ioasidfd_hwpt *hwpt, unsigned long iova,
-		       const struct ioasidfd_pages *p, unsigned long first,
-		       unsigned long npages, int prot);
+
+/**
+ * struct ioasidfd_hwpt_batch - pinned pages on their way into one page table
+ * @hwpt: the page table
+ * @runs: the runs gathered, contiguous in IOVA from @iova
+ * @max: entries of @runs
+ * @nr: runs gathered
+ * @iova: where @runs[0] goes; after an error, everything added below it is
+ *        mapped and nothing at or above it
+ * @end: the IOVA after the last page gathered
+ * @prot: the rights of the runs gathered
+ *
+ * One map call and one IOTLB sync for up to @max runs, whether they come
+ * from one mapping or from many that are adjacent in IOVA with the same
+ * rights (a replay).  The caller holds the iopt lock throughout.
+ */
+struct ioasidfd_hwpt_batch {
+	struct ioasidfd_hwpt *hwpt;
+	struct ioasidfd_pfn_run *runs;
+	unsigned int max;
+	unsigned int nr;
+	unsigned long iova;
+	unsigned long end;
+	int prot;
+};
+
+int ioasidfd_hwpt_batch_init(struct ioasidfd_hwpt_batch *b,
+			     struct ioasidfd_hwpt *hwpt, unsigned long npages);
+int ioasidfd_hwpt_batch_add(struct ioasidfd_hwpt_batch *b, unsigned long iova,
+			    const struct ioasidfd_pages *p, unsigned long first,
+			    unsigned long npages, int prot);
+int ioasidfd_hwpt_batch_flush(struct ioasidfd_hwpt_batch *b);
+void ioasidfd_hwpt_batch_fini(struct ioasidfd_hwpt_batch *b);
 int ioasidfd_iopt_push_runs_atomic(struct ioasidfd_iopt *iopt,
 				   unsigned long iova,
 				   const struct ioasidfd_pfn_run *runs,

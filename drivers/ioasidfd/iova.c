@@ -109,35 +109,51 @@ static void ioasidfd_iova_remove(struct ioasidfd_iopt *iopt,
 	iv->mapped_bytes -= ioasidfd_area_length(area);
 }
 
+/*
+ * Every mapping into @hwpt, in IOVA order, through one batch: mappings that
+ * are adjacent in IOVA with the same rights share map calls and IOTLB
+ * syncs (many small MAPs of one buffer replay as one).
+ */
 static int ioasidfd_iova_replay(struct ioasidfd_iopt *iopt,
 				struct ioasidfd_hwpt *hwpt,
 				struct ioasidfd_device *idev)
 {
 	struct ioasidfd_iova *iv = iopt->src_priv;
-	struct ioasidfd_area *area, *done;
+	struct ioasidfd_hwpt_batch b;
 	struct iommu_iotlb_gather gather;
+	struct ioasidfd_area *area;
 	int rc;
 
 	lockdep_assert_held(&iopt->lock);
+	if (!iv->nr_areas)
+		return 0;
+	rc = ioasidfd_hwpt_batch_init(&b, hwpt, iv->mapped_bytes >> PAGE_SHIFT);
+	if (rc)
+		return rc;
 	for (area = ioasidfd_area_it_iter_first(&iv->areas, 0, U64_MAX); area;
 	     area = ioasidfd_area_it_iter_next(area, 0, U64_MAX)) {
-		rc = ioasidfd_hwpt_push(hwpt, area->start, &area->pages, 0,
-					area->pages.npages, area->prot);
+		rc = ioasidfd_hwpt_batch_add(&b, area->start, &area->pages, 0,
+					     area->pages.npages, area->prot);
 		if (rc)
 			goto err_unmap;
 	}
+	rc = ioasidfd_hwpt_batch_flush(&b);
+	if (rc)
+		goto err_unmap;
+	ioasidfd_hwpt_batch_fini(&b);
 	return 0;
 
 err_unmap:
+	/* What lies below b.iova is mapped: the mappings, not the holes. */
 	iommu_iotlb_gather_init(&gather);
-	for (done = ioasidfd_area_it_iter_first(&iv->areas, 0, U64_MAX); done;
-	     done = ioasidfd_area_it_iter_next(done, 0, U64_MAX)) {
-		if (done == area)
-			break;
-		hwpt->ops->unmap(hwpt, done->start, ioasidfd_area_length(done),
+	for (area = ioasidfd_area_it_iter_first(&iv->areas, 0, b.iova - 1);
+	     area && area->start < b.iova;
+	     area = ioasidfd_area_it_iter_next(area, 0, b.iova - 1))
+		hwpt->ops->unmap(hwpt, area->start,
+				 min_t(u64, area->last + 1, b.iova) - area->start,
 				 &gather);
-	}
 	hwpt->ops->flush(hwpt, &gather);
+	ioasidfd_hwpt_batch_fini(&b);
 	return rc;
 }
 

@@ -92,9 +92,10 @@ EXPORT_SYMBOL_NS_GPL(ioasidfd_ucmd_respond, IOASIDFD);
  * context (see inject.h).
  */
 static DECLARE_RWSEM(ioasidfd_test_hooks_lock);
-const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
-/* ioasidfd_vfio.ko's calls have injection points too. */
-EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks, IOASIDFD);
+static const struct ioasidfd_test_hooks __rcu *ioasidfd_test_hooks;
+/* On while a task is armed; ioasidfd_vfio.ko's calls have points too. */
+DEFINE_STATIC_KEY_FALSE(ioasidfd_inject_armed);
+EXPORT_SYMBOL_NS_GPL(ioasidfd_inject_armed, IOASIDFD);
 
 /**
  * ioasidfd_test_hooks_register() - install the test module's hooks
@@ -130,6 +131,23 @@ void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks)
 	synchronize_rcu();
 }
 EXPORT_SYMBOL_NS_GPL(ioasidfd_test_hooks_unregister, IOASIDFD_TEST);
+
+/**
+ * ioasidfd_test_inject_arm() - count an armed task in or out
+ * @on: true when the test module arms a task, false when it drops one
+ *
+ * The injection points run their slow path (the should_fail hook) only
+ * while the count is above zero.  Process context: patching the branches
+ * may sleep.
+ */
+void ioasidfd_test_inject_arm(bool on)
+{
+	if (on)
+		static_branch_inc(&ioasidfd_inject_armed);
+	else
+		static_branch_dec(&ioasidfd_inject_armed);
+}
+EXPORT_SYMBOL_NS_GPL(ioasidfd_test_inject_arm, IOASIDFD_TEST);
 
 /* Before an IOMMU fault report, under the device lock. */
 void ioasidfd_test_fault_report_hook(void)

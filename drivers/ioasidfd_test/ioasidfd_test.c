@@ -169,18 +169,24 @@ static ssize_t ioasidfd_test_fail_nth_read(struct file *file, char __user *ubuf,
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
-/* Drops the entries of tasks that are gone; the mutex is held. */
-static void ioasidfd_test_armed_reap(void)
+/*
+ * Drops the entries of tasks that are gone; the mutex is held.  Return: how
+ * many (each held the core's injection branch on once).
+ */
+static unsigned int ioasidfd_test_armed_reap(void)
 {
 	struct ioasidfd_test_armed *a;
 	unsigned long index;
+	unsigned int n = 0;
 
 	xa_for_each(&ioasidfd_test_armed, index, a) {
 		if (pid_has_task(a->pid, PIDTYPE_PID))
 			continue;
 		xa_erase(&ioasidfd_test_armed, index);
 		ioasidfd_test_armed_free(a);
+		n++;
 	}
+	return n;
 }
 
 static ssize_t ioasidfd_test_fail_nth_write(struct file *file,
@@ -190,6 +196,7 @@ static ssize_t ioasidfd_test_fail_nth_write(struct file *file,
 	struct ioasidfd_test_armed *a = NULL, *old;
 	unsigned int nth;
 	u32 sites = GENMASK(IOASIDFD_INJ_NR - 1, 0);
+	unsigned int gone;
 	char buf[48];
 	int n, rc;
 
@@ -210,15 +217,27 @@ static ssize_t ioasidfd_test_fail_nth_write(struct file *file,
 		a->sites = sites;
 		a->fired = -1;
 	}
+	/*
+	 * Every stored entry holds the core's injection branch on once; the
+	 * branch is patched outside the mutex (it takes the CPU hotplug lock).
+	 */
 	mutex_lock(&ioasidfd_test_armed_lock);
-	ioasidfd_test_armed_reap();
+	gone = ioasidfd_test_armed_reap();
 	if (a)
 		old = xa_store(&ioasidfd_test_armed, task_pid_nr(current), a,
 			       GFP_KERNEL);
 	else
 		old = xa_erase(&ioasidfd_test_armed, task_pid_nr(current));
 	rc = xa_err(old);
+	if (rc)
+		old = NULL;
 	mutex_unlock(&ioasidfd_test_armed_lock);
+	if (!rc && a)
+		ioasidfd_test_inject_arm(true);
+	if (old)
+		gone++;
+	while (gone--)
+		ioasidfd_test_inject_arm(false);
 	if (rc) {
 		ioasidfd_test_armed_free(a);
 		return rc;
@@ -524,8 +543,10 @@ static void __exit ioasidfd_test_exit(void)
 	misc_deregister(&ioasidfd_test_misc);
 	ioasidfd_test_hooks_unregister(&ioasidfd_test_hooks);
 	/* No point calls the hook any more, and no one can write fail_nth. */
-	xa_for_each(&ioasidfd_test_armed, index, a)
+	xa_for_each(&ioasidfd_test_armed, index, a) {
 		ioasidfd_test_armed_free(a);
+		ioasidfd_test_inject_arm(false);
+	}
 	xa_destroy(&ioasidfd_test_armed);
 }
 

@@ -242,5 +242,6 @@ int ioasidfd_test_walk_mm(struct mm_struct *mm, u64 va, u64 len,
 
 int ioasidfd_test_hooks_register(const struct ioasidfd_test_hooks *hooks);
 void ioasidfd_test_hooks_unregister(const struct ioasidfd_test_hooks *hooks);
+void ioasidfd_test_inject_arm(bool on);
 
 #endif /* __LINUX_IOASIDFD_H */
