@@ -1027,7 +1027,7 @@ static int knob_rw(const char *file, char *old, size_t len, const char *val)
 {
 	char path[128];
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	snprintf(path, sizeof(path), IOASID_DEBUGFS "/%s", file);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -1038,9 +1038,14 @@ static int knob_rw(const char *file, char *old, size_t len, const char *val)
 		old[n > 0 ? n : 0] = 0;
 		old[strcspn(old, "\n")] = 0;
 	}
-	n = pwrite(fd, val, strlen(val), 0);
+	/*
+	 * write(), not pwrite(): the numeric knobs are simple attributes,
+	 * opened non-seekable, where pwrite() fails with ESPIPE.
+	 */
+	n = write(fd, val, strlen(val));
+	rc = n == (ssize_t)strlen(val) ? 0 : n < 0 ? -errno : -EIO;
 	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+	return rc;
 }
 
 static void kern_restore(void)
