@@ -759,6 +759,35 @@ static void print_throughput(enum backing k)
 	printf("\n");
 }
 
+/* UNMAP per 4 KiB page at each size, and against the smallest size */
+static void print_unmap_per_page(enum backing k)
+{
+	double first[NR_SIDES] = { 0 };
+	int si, j;
+
+	if (!bufs[k].ok)
+		return;
+	printf("\n    UNMAP per 4 KiB page, %s (medians, ns; x = / the smallest size)\n",
+	       backing_name[k]);
+	for (si = 0; si < nr_sizes; si++) {
+		struct result *res = &results[k][si];
+
+		if (!res->done)
+			continue;
+		printf("    %-8s", size_str(sizes[si]));
+		for (j = 0; j < NR_SIDES; j++) {
+			double ns = stats(res->side[j].unmap_ns, rounds).med /
+				    (sizes[si] / PAGE);
+
+			if (!first[j])
+				first[j] = ns;
+			printf(" | %s %7.1f ns %5.2fx", side_name[j], ns,
+			       ns / first[j]);
+		}
+		printf("\n");
+	}
+}
+
 static void print_raw(enum backing k)
 {
 	int si, r, j;
@@ -2003,8 +2032,10 @@ int main(int argc, char **argv)
 			bench_size(&bufs[k], si);
 	}
 	for (k = 0; k < NR_BACKINGS; k++)
-		if (want[k])
+		if (want[k]) {
 			print_throughput(k);
+			print_unmap_per_page(k);
+		}
 
 	if (do_allow)
 		bench_allow();

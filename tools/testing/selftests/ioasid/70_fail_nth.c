@@ -29,9 +29,9 @@
  *   module  the core's own points (drivers/ioasidfd/inject.h), armed through
  *           /sys/kernel/debug/ioasidfd_test/fail_nth: any kernel;
  *   kernel  the kernel's fail-nth (/proc/self/task/<tid>/fail-nth) with
- *           failslab and fail_page_alloc, on a kernel that has them (the
- *           debug kernel): every slab and page allocation of the thread,
- *           the module's and the kernel's, fails in turn.
+ *           failslab, on a kernel that has it (the debug kernel): every
+ *           slab allocation of the thread, the module's and the kernel's
+ *           (VFS, xarray, IOMMU driver, VFIO, mm), fails in turn.
  *
  * An edu device through VFIO (bound to ioasidfd-vfio-pci, its group in a
  * container of the module's backend) adds the kernel IOMMU API executor:
@@ -1009,16 +1009,18 @@ static int mod_disarm(struct injector *in, int *site)
 }
 
 /*
- * The kernel's fail-nth, with failslab and fail_page_alloc set to fail
- * sleeping allocations too, quietly (no stack dump per failure: that
- * would be a problem report in the log).
+ * The kernel's fail-nth on every slab allocation of the task, sleeping ones
+ * too, quietly (no stack dump per failure: that would be a problem report
+ * in the log).  Page allocations are left out (fail_page_alloc's min-order
+ * above every order): the page allocator answers a failure it was not told
+ * to keep quiet about with warn_alloc()'s stack dump, which the log checks
+ * must keep treating as a problem.  The module's own points cover the page
+ * allocations that matter to it (the IOMMU's page tables fail as map calls).
  */
 static const struct { const char *file, *value; } kern_knobs[] = {
 	{ "failslab/ignore-gfp-wait", "N" },
 	{ "failslab/verbose", "0" },
-	{ "fail_page_alloc/ignore-gfp-wait", "N" },
-	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
-	{ "fail_page_alloc/min-order", "0" },
+	{ "fail_page_alloc/min-order", "11" },
 	{ "fail_page_alloc/verbose", "0" },
 };
 static char kern_saved[ARRAY_SIZE(kern_knobs)][32];
