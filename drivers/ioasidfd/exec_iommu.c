@@ -136,6 +136,30 @@ static u32 ioasidfd_iommu_sva_errno(struct device *dev)
 	return -rc;
 }
 
+/*
+ * iommu_detach_group() cannot fail, yet in 6.1 it can: it re-attaches the
+ * group's blocking domain, and a driver that allocates at attach (VT-d's
+ * per-unit domain bookkeeping) may fail there, WARN and leave the group in
+ * @domain.  The caller is about to free @domain and what it maps, so a
+ * device must not stay in it: retry, and say so loudly if it stays.
+ *
+ * Return: true if the group left @domain.
+ */
+static bool ioasidfd_iommu_detach_group(struct iommu_domain *domain,
+					struct device *dev,
+					struct iommu_group *iommu_group)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		iommu_detach_group(domain, iommu_group);
+		if (iommu_get_domain_for_dev(dev) != domain)
+			return true;
+	}
+	dev_err(dev, "its IOMMU group could not leave a domain being freed\n");
+	return false;
+}
+
 static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 {
 	struct device *dev = idev->dev;
@@ -167,7 +191,9 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 	}
 	if (!iommu_attach_group(domain, iommu_group)) {
 		ioasidfd_iommu_geometry(idev, domain);
-		iommu_detach_group(domain, iommu_group);
+		/* A domain the group is still in is leaked, not freed. */
+		if (!ioasidfd_iommu_detach_group(domain, dev, iommu_group))
+			domain = NULL;
 	} else {
 		/* Devices of a group share its attachment: same figures. */
 		mutex_lock(&idev->group->lock);
@@ -175,7 +201,8 @@ static int ioasidfd_iommu_probe(struct ioasidfd_device *idev)
 					idev->group->rid_hwpt->domain : domain);
 		mutex_unlock(&idev->group->lock);
 	}
-	iommu_domain_free(domain);
+	if (domain)
+		iommu_domain_free(domain);
 
 	rc = ioasidfd_iommu_resv(idev);
 	if (rc)
@@ -353,9 +380,13 @@ static int ioasidfd_iommu_attach(struct ioasidfd_attach *attach)
 
 static void ioasidfd_iommu_detach(struct ioasidfd_attach *attach)
 {
-	/* Back to the blocking domain of the group's DMA owner. */
-	iommu_detach_group(attach->hwpt->domain,
-			   attach->idev->group->iommu_group);
+	/*
+	 * Back to the blocking domain of the group's DMA owner.  Should that
+	 * keep failing, the error is all that is left: the caller's state is
+	 * past undoing (the VFIO release path cannot fail either).
+	 */
+	ioasidfd_iommu_detach_group(attach->hwpt->domain, attach->idev->dev,
+				    attach->idev->group->iommu_group);
 }
 
 const struct ioasidfd_exec_ops ioasidfd_exec_iommu = {
